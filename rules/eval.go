@@ -1,0 +1,233 @@
+package rules
+
+import (
+	"maps"
+	"slices"
+	"strings"
+)
+
+// maxRuns bounds how many combinations of undecided matches one
+// evaluation follows; maxSteps bounds one walk (the kernel refuses loops,
+// but a ruleset read from a file need not have been loaded).
+const (
+	maxRuns  = 64
+	maxSteps = 1 << 20
+)
+
+// Evaluate follows p, arriving from outside, through every base chain on
+// its way in: ingress, prerouting, then input for a local destination or
+// forward for any other, as the kernel does. Undecidable matches fork the
+// walk; the Result holds every outcome and names what decides between
+// them.
+func (rs *Ruleset) Evaluate(p Packet, env *Env) Result {
+	return rs.evaluate(p, env, rs.hookChains(p.Family))
+}
+
+func (rs *Ruleset) evaluate(p Packet, env *Env, hc hookChains) Result {
+	var res Result
+	queue := []map[string]bool{{}}
+	for len(queue) > 0 {
+		if len(res.Outcomes) == maxRuns {
+			res.Truncated = true
+			break
+		}
+		assume := queue[0]
+		queue = queue[1:]
+		w := newWalker(rs, env, p, hc, assume)
+		res.Outcomes = append(res.Outcomes, w.run())
+		queue = append(queue, w.branches(assume)...)
+	}
+	res.Undecided = res.undecided()
+	return res
+}
+
+func (r Result) undecided() []string {
+	if r.Certain() {
+		return nil
+	}
+	var names []string
+	for _, o := range r.Outcomes {
+		for _, a := range o.Assumed {
+			if !slices.Contains(names, a.Match) {
+				names = append(names, a.Match)
+			}
+		}
+	}
+	if r.Truncated {
+		names = append(names, "(more undecided matches than followed)")
+	}
+	return names
+}
+
+// hookChains holds, per hook, the base chains that see a family, in the
+// order the kernel runs them.
+type hookChains map[Hook][]baseChain
+
+type baseChain struct {
+	table *Table
+	chain *Chain
+}
+
+func (rs *Ruleset) hookChains(f Family) hookChains {
+	hc := hookChains{}
+	for _, t := range rs.Tables {
+		for _, c := range t.Chains {
+			if c.Hook != "" && (t.Family.Sees(f) || c.Hook == HookIngress && t.Family == FamilyNetdev) {
+				hc[c.Hook] = append(hc[c.Hook], baseChain{t, c})
+			}
+		}
+	}
+	for _, chains := range hc {
+		slices.SortStableFunc(chains, func(a, b baseChain) int { return a.chain.Priority - b.chain.Priority })
+	}
+	return hc
+}
+
+// walker is one walk of one packet under one set of assumptions.
+type walker struct {
+	rs     *Ruleset
+	env    *Env
+	pkt    Packet
+	hc     hookChains
+	assume map[string]bool
+	// defaults are the undecided matches this walk met that assume did
+	// not cover, in order; each was taken to hold.
+	defaults []string
+	ctmark   uint32
+	ctExtra  CtState // CtDNAT once a DNAT changed the destination
+	oif      string  // output interface once routed; "" in input
+	hook     Hook
+	natDone  bool
+	// redirected is set by REDIRECT and TPROXY: the packet goes to a
+	// local socket whatever its address.
+	redirected bool
+	// pendingLimit is the rate limit of the log rule that just matched.
+	pendingLimit string
+	steps        int
+	out          Outcome
+	// acceptRule and acceptPolicy are the last rule and the last policy
+	// that accepted the packet in a base chain.
+	acceptRule, acceptPolicy Origin
+	acceptedByRule           bool
+}
+
+func newWalker(rs *Ruleset, env *Env, p Packet, hc hookChains, assume map[string]bool) *walker {
+	return &walker{rs: rs, env: env, pkt: p, hc: hc, assume: assume}
+}
+
+// branches returns the assumption sets still to follow: for each default
+// this walk took, the same walk up to it, then the other way.
+func (w *walker) branches(assume map[string]bool) []map[string]bool {
+	var out []map[string]bool
+	for i, d := range w.defaults {
+		b := maps.Clone(assume)
+		for _, prev := range w.defaults[:i] {
+			b[prev] = true
+		}
+		b[d] = false
+		out = append(out, b)
+	}
+	return out
+}
+
+// run walks the hooks and returns the outcome.
+func (w *walker) run() Outcome {
+	if w.runHook(HookIngress) && w.runHook(HookPrerouting) {
+		w.route()
+	}
+	w.finish()
+	return w.out
+}
+
+// route delivers the packet to input or forward, as the routing decision
+// after prerouting does.
+func (w *walker) route() {
+	if w.redirected || w.env.IsLocal(w.pkt.Dst) {
+		w.runHook(HookInput)
+		return
+	}
+	if !w.env.forwards(w.pkt.Family) {
+		// ip_error() drops silently when the interface does not forward.
+		w.out.Verdict = Verdict{Kind: Drop}
+		w.out.Decider = Origin{Table: "routing", Chain: "forwarding", Text: "destination is not local and forwarding is disabled"}
+		return
+	}
+	w.out.Forwarded = true
+	w.oif = w.env.routeIface(w.pkt.Dst)
+	if w.oif == "" {
+		w.oif = unknownIface
+	}
+	w.runHook(HookForward)
+}
+
+// unknownIface stands for an output interface no route names.
+const unknownIface = "\x00?"
+
+// finish fills in the outcome of a packet that no drop stopped.
+func (w *walker) finish() {
+	w.out.Dst, w.out.Dport = w.pkt.Dst, w.pkt.Dport
+	w.out.Assumed = w.assumed()
+	if w.out.Verdict.Kind != Accept && w.out.Verdict.Kind != 0 {
+		return
+	}
+	w.out.Verdict = Verdict{Kind: Accept}
+	w.out.Decider = w.acceptPolicy
+	if w.acceptedByRule {
+		w.out.Decider = w.acceptRule
+	}
+}
+
+func (w *walker) assumed() []Assumption {
+	var out []Assumption
+	for k, v := range w.assume {
+		out = append(out, Assumption{k, v})
+	}
+	for _, d := range w.defaults {
+		out = append(out, Assumption{d, true})
+	}
+	slices.SortFunc(out, func(a, b Assumption) int { return strings.Compare(a.Match, b.Match) })
+	return out
+}
+
+// runHook runs the base chains of one hook; false means the packet ended.
+func (w *walker) runHook(h Hook) bool {
+	w.hook = h
+	w.natDone = false
+	for _, bc := range w.hc[h] {
+		if !w.appliesHere(bc) {
+			continue
+		}
+		v, by, policy := w.runBase(bc)
+		switch v.Kind {
+		case Accept:
+			w.noteAccept(by, policy)
+		case Drop, Reject, Queue:
+			w.out.Verdict, w.out.Decider = v, by
+			return false
+		}
+	}
+	return true
+}
+
+// appliesHere filters base chains the packet skips: ingress chains of other
+// devices, and nat chains once NAT is set up or for untracked packets.
+func (w *walker) appliesHere(bc baseChain) bool {
+	c := bc.chain
+	if c.Hook == HookIngress && len(c.Devices) > 0 && !slices.Contains(c.Devices, w.pkt.InIface) {
+		return false
+	}
+	if c.Type == "nat" {
+		return !w.natDone && w.pkt.ctState() == CtNew
+	}
+	return true
+}
+
+// noteAccept remembers who accepted: the deciding rule of an accepted
+// packet is the last rule that accepted it, or failing any, the last
+// policy.
+func (w *walker) noteAccept(by Origin, policy bool) {
+	if !policy {
+		w.acceptRule, w.acceptedByRule = by, true
+	}
+	w.acceptPolicy = by
+}

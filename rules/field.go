@@ -1,0 +1,91 @@
+package rules
+
+// Field is a property of a packet (or of its connection) that a match
+// reads. Every field has a fixed-size big-endian key; values are intervals
+// over those keys, which lets one representation serve iptables matches and
+// nftables sets, maps and concatenations alike.
+type Field string
+
+// Fields.
+const (
+	FieldNfproto  Field = "nfproto"   // 1 byte: 2 ipv4, 10 ipv6
+	FieldL4Proto  Field = "l4proto"   // 1 byte: IANA protocol number
+	FieldSaddr    Field = "saddr"     // 4 or 16 bytes
+	FieldDaddr    Field = "daddr"     // 4 or 16 bytes
+	FieldSport    Field = "sport"     // 2 bytes
+	FieldDport    Field = "dport"     // 2 bytes
+	FieldIIF      Field = "iif"       // IFNAMSIZ (16) bytes, zero padded
+	FieldOIF      Field = "oif"       // IFNAMSIZ (16) bytes, zero padded
+	FieldCtState  Field = "ctstate"   // 1 byte, one CtState bit
+	FieldICMPType Field = "icmptype"  // 1 byte (ICMP or ICMPv6 by l4proto)
+	FieldICMPCode Field = "icmpcode"  // 1 byte
+	FieldMark     Field = "mark"      // 4 bytes
+	FieldCtMark   Field = "ctmark"    // 4 bytes
+	FieldSType    Field = "saddrtype" // 1 byte, AddrType
+	FieldDType    Field = "daddrtype" // 1 byte, AddrType
+	FieldPktType  Field = "pkttype"   // 1 byte: 0 host, 1 broadcast, 2 multicast
+	FieldTCPFlags Field = "tcpflags"  // 1 byte: FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
+	// FieldOpaque is a match the evaluator cannot decide; its Text says what
+	// it is. FieldLimit is a rate limit: undecidable, but a log rule behind
+	// it still fires, only rate-limited.
+	FieldOpaque Field = "opaque"
+	FieldLimit  Field = "limit"
+)
+
+// IfNameSize is the kernel's IFNAMSIZ: interface name keys are this long.
+const IfNameSize = 16
+
+// CtState is a conntrack state bit, as nftables numbers them.
+type CtState uint8
+
+// Conntrack states.
+const (
+	CtInvalid     CtState = 1
+	CtEstablished CtState = 2
+	CtRelated     CtState = 4
+	CtNew         CtState = 8
+	CtUntracked   CtState = 64
+	// CtDNAT and CtSNAT are not states but conntrack status bits that
+	// iptables' conntrack match lists beside them (--ctstate DNAT): the
+	// packet's ctstate key carries them next to its state bit, so a list
+	// like NEW,DNAT is one masked match: key & mask != 0.
+	CtDNAT CtState = 16
+	CtSNAT CtState = 32
+)
+
+// AddrType is an address's routing type, the kernel's RTN_* value, as
+// iptables' addrtype and nftables' fib ... type read it.
+type AddrType uint8
+
+// Address types.
+const (
+	AddrUnspec      AddrType = 0
+	AddrUnicast     AddrType = 1
+	AddrLocal       AddrType = 2
+	AddrBroadcast   AddrType = 3
+	AddrAnycast     AddrType = 4
+	AddrMulticast   AddrType = 5
+	AddrBlackhole   AddrType = 6
+	AddrUnreachable AddrType = 7
+	AddrProhibit    AddrType = 8
+)
+
+// IANA protocol numbers perimeter names.
+const (
+	ProtoICMP    uint8 = 1
+	ProtoTCP     uint8 = 6
+	ProtoUDP     uint8 = 17
+	ProtoICMPv6  uint8 = 58
+	ProtoSCTP    uint8 = 132
+	ProtoUDPLite uint8 = 136
+)
+
+// TCP flag bits.
+const (
+	TCPFin uint8 = 0x01
+	TCPSyn uint8 = 0x02
+	TCPRst uint8 = 0x04
+	TCPPsh uint8 = 0x08
+	TCPAck uint8 = 0x10
+	TCPUrg uint8 = 0x20
+)

@@ -1,0 +1,102 @@
+package rules
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"slices"
+)
+
+// Query fixes everything about a packet from outside but its destination
+// port.
+type Query struct {
+	Family   Family
+	Proto    uint8
+	InIface  string
+	Src, Dst netip.Addr
+	Sport    uint16 // 0: any source port
+}
+
+// PortPrediction is the shared outcome of the ports From..To.
+type PortPrediction struct {
+	From, To uint16
+	Result   Result
+}
+
+// Predict maps all 65,536 destination ports of q into ranges that share
+// one outcome. The port boundaries the rules mention split the port space
+// into classes that every rule treats alike, so one representative port
+// per class is evaluated, and neighbouring classes that agree are merged.
+func (rs *Ruleset) Predict(env *Env, q Query) []PortPrediction {
+	hc := rs.hookChains(q.Family)
+	var out []PortPrediction
+	for _, c := range rs.portClasses(q.Family) {
+		p := Packet{Family: q.Family, Proto: q.Proto, Src: q.Src, Dst: q.Dst, Sport: q.Sport, Dport: c.From, InIface: q.InIface}
+		res := rs.evaluate(p, env, hc)
+		if n := len(out); n > 0 && out[n-1].Result.signature() == res.signature() {
+			out[n-1].To = c.To
+			continue
+		}
+		out = append(out, PortPrediction{From: c.From, To: c.To, Result: res})
+	}
+	return out
+}
+
+// portClass is a range of ports no rule tells apart.
+type portClass struct{ From, To uint16 }
+
+// portClasses splits 0..65535 at every destination-port boundary a rule,
+// set or verdict map of a table that sees f mentions.
+func (rs *Ruleset) portClasses(f Family) []portClass {
+	cuts := map[int]bool{0: true}
+	for _, t := range rs.Tables {
+		if !t.Family.Sees(f) && t.Family != FamilyNetdev {
+			continue
+		}
+		for _, c := range t.Chains {
+			for _, r := range c.Rules {
+				ruleCuts(r, cuts)
+			}
+		}
+	}
+	starts := make([]int, 0, len(cuts))
+	for s := range cuts {
+		if s <= 0xffff {
+			starts = append(starts, s)
+		}
+	}
+	slices.Sort(starts)
+	classes := make([]portClass, len(starts))
+	for i, s := range starts {
+		end := 0xffff
+		if i+1 < len(starts) {
+			end = starts[i+1] - 1
+		}
+		classes[i] = portClass{uint16(s), uint16(end)}
+	}
+	return classes
+}
+
+func ruleCuts(r *Rule, cuts map[int]bool) {
+	for _, m := range r.Matches {
+		elemCuts(m.Fields, m.Elems, cuts)
+	}
+	if r.VMap != nil {
+		for _, e := range r.VMap.Entries {
+			elemCuts(r.VMap.Fields, []Elem{e.Elem}, cuts)
+		}
+	}
+}
+
+func elemCuts(fields []Field, elems []Elem, cuts map[int]bool) {
+	for i, f := range fields {
+		if f != FieldDport {
+			continue
+		}
+		for _, e := range elems {
+			if i < len(e) && len(e[i].Lo) == 2 && len(e[i].Hi) == 2 {
+				cuts[int(binary.BigEndian.Uint16(e[i].Lo))] = true
+				cuts[int(binary.BigEndian.Uint16(e[i].Hi))+1] = true
+			}
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package rules
+
+// Tri is a three-valued truth: a match holds, does not, or cannot be
+// decided from what perimeter knows.
+type Tri uint8
+
+// Truth values.
+const (
+	False Tri = iota
+	True
+	Unknown
+)
+
+// eval decides one match for the walker's packet.
+func (w *walker) eval(m Match) Tri {
+	if m.IsOpaque() {
+		return Unknown
+	}
+	keys, ok, unknown := w.keys(m.Fields)
+	switch {
+	case unknown:
+		return Unknown
+	case !ok:
+		// A field the packet lacks never matches, negated or not: iptables
+		// and nft both require the protocol before a port match.
+		return False
+	}
+	if m.contains(keys) != m.Negate {
+		return True
+	}
+	return False
+}
+
+// keys returns the packet's keys for fields; ok is false when a field does
+// not apply to this packet, unknown when a value cannot be known.
+func (w *walker) keys(fields []Field) (keys [][]byte, ok, unknown bool) {
+	keys = make([][]byte, len(fields))
+	ok = true
+	for i, f := range fields {
+		k, fok, funk := w.key(f)
+		keys[i], ok, unknown = k, ok && fok, unknown || funk
+	}
+	return keys, ok, unknown
+}
+
+func (w *walker) key(f Field) (key []byte, ok, unknown bool) {
+	p := &w.pkt
+	switch f {
+	case FieldNfproto:
+		if p.Family == FamilyIPv6 {
+			return U8(10), true, false
+		}
+		return U8(2), true, false
+	case FieldL4Proto:
+		return U8(p.Proto), true, false
+	case FieldSaddr:
+		return AddrKey(p.Src), true, false
+	case FieldDaddr:
+		return AddrKey(p.Dst), true, false
+	case FieldSport:
+		return U16(p.Sport), p.hasPorts(), p.Sport == 0 && p.hasPorts()
+	case FieldDport:
+		return U16(p.Dport), p.hasPorts(), false
+	case FieldIIF:
+		return IfaceKey(p.InIface), true, false
+	case FieldOIF:
+		return IfaceKey(w.oif), true, w.oif == unknownIface
+	case FieldCtState:
+		return U8(uint8(p.ctState() | w.ctExtra)), true, false
+	case FieldICMPType:
+		return U8(p.ICMPType), p.isICMP(), false
+	case FieldICMPCode:
+		return U8(p.ICMPCode), p.isICMP(), false
+	case FieldMark:
+		return U32(p.Mark), true, false
+	case FieldCtMark:
+		return U32(w.ctmark), true, false
+	case FieldSType:
+		return U8(uint8(w.env.addrType(p.Src))), true, false
+	case FieldDType:
+		return U8(uint8(w.env.addrType(p.Dst))), true, false
+	case FieldPktType:
+		return U8(pktType(w.env.addrType(p.Dst))), true, false
+	case FieldTCPFlags:
+		return U8(p.tcpFlags()), p.Proto == ProtoTCP, false
+	}
+	return nil, false, true
+}
