@@ -24,6 +24,16 @@ func (rs *Ruleset) Evaluate(p Packet, env *Env) Result {
 }
 
 func (rs *Ruleset) evaluate(p Packet, env *Env, hc hookChains) Result {
+	res := rs.walkAll(p, env, hc, (*walker).runIn)
+	for i := range res.Outcomes {
+		rs.replies(&res.Outcomes[i], p, env)
+	}
+	return res
+}
+
+// walkAll walks p once per combination of undecided matches, each walk
+// driven by walk.
+func (rs *Ruleset) walkAll(p Packet, env *Env, hc hookChains, walk func(*walker)) Result {
 	var res Result
 	queue := []map[string]bool{{}}
 	for len(queue) > 0 {
@@ -34,7 +44,8 @@ func (rs *Ruleset) evaluate(p Packet, env *Env, hc hookChains) Result {
 		assume := queue[0]
 		queue = queue[1:]
 		w := newWalker(rs, env, p, hc, assume)
-		res.Outcomes = append(res.Outcomes, w.run())
+		walk(w)
+		res.Outcomes = append(res.Outcomes, w.out)
 		queue = append(queue, w.branches(assume)...)
 	}
 	res.Undecided = res.undecided()
@@ -130,13 +141,12 @@ func (w *walker) branches(assume map[string]bool) []map[string]bool {
 	return out
 }
 
-// run walks the hooks and returns the outcome.
-func (w *walker) run() Outcome {
+// runIn walks the hooks of a packet coming in.
+func (w *walker) runIn() {
 	if w.runHook(HookIngress) && w.runHook(HookPrerouting) {
 		w.route()
 	}
 	w.finish()
-	return w.out
 }
 
 // route delivers the packet to input or forward, as the routing decision

@@ -32,6 +32,11 @@ type Outcome struct {
 	Dport     uint16
 	NATed     bool
 	Forwarded bool
+	// Answer is the fate of a listening service's reply (SYN-ACK, UDP
+	// datagram) to an accepted packet; Refusal that of the host's "nobody
+	// here" (RST, ICMP port unreachable) or of a REJECT's response. Nil
+	// where the host sends no such reply.
+	Answer, Refusal *Reply
 }
 
 // LogEvent is a log statement that fired on the way.
@@ -93,6 +98,11 @@ func (r Result) signature() string {
 		b.WriteString(o.Decider.String())
 		for _, l := range o.Logs {
 			b.WriteString("|log " + l.Origin.String())
+		}
+		for _, r := range []*Reply{o.Answer, o.Refusal} {
+			if r != nil && !r.Passes() {
+				b.WriteString("|reply " + r.Verdict.String() + " " + r.Decider.String())
+			}
 		}
 		if o.NATed {
 			b.WriteString("|nat " + netip.AddrPortFrom(o.Dst, o.Dport).String())

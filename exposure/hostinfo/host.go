@@ -1,0 +1,112 @@
+package hostinfo
+
+import (
+	"net"
+	"net/netip"
+	"slices"
+)
+
+// Host is a snapshot of the host's addressing.
+type Host struct {
+	// Addrs holds each interface's addresses, in the kernel's order.
+	Addrs map[string][]netip.Addr
+	// Broadcast holds the IPv4 broadcast addresses of the host's subnets.
+	Broadcast []netip.Addr
+	Routes    []Route
+	ForwardV4 bool
+	ForwardV6 bool
+}
+
+// Route is a route from the main table.
+type Route struct {
+	Dst     netip.Prefix
+	Iface   string
+	Default bool
+}
+
+// Local lists every address of the host.
+func (h *Host) Local() []netip.Addr {
+	var out []netip.Addr
+	for _, name := range h.Ifaces() {
+		out = append(out, h.Addrs[name]...)
+	}
+	return out
+}
+
+// Ifaces lists the interfaces, sorted.
+func (h *Host) Ifaces() []string {
+	var names []string
+	for n := range h.Addrs {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// DefaultIface is the interface of the default route of a family (v6 for
+// IPv6), or "".
+func (h *Host) DefaultIface(v6 bool) string {
+	for _, r := range h.Routes {
+		if r.Default && r.Dst.Addr().Is6() == v6 {
+			return r.Iface
+		}
+	}
+	return ""
+}
+
+// FirstAddr is the interface's first global address of a family.
+func (h *Host) FirstAddr(iface string, v6 bool) (netip.Addr, bool) {
+	for _, a := range h.Addrs[iface] {
+		if a.Is6() == v6 && !a.IsLinkLocalUnicast() {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// readAddrs lists the interfaces' addresses and IPv4 broadcast addresses.
+func readAddrs() (map[string][]netip.Addr, []netip.Addr, error) {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, nil, err
+	}
+	addrs := map[string][]netip.Addr{}
+	var bcast []netip.Addr
+	for _, ifc := range ifaces {
+		list, err := ifc.Addrs()
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, a := range list {
+			p, ok := prefixOf(a)
+			if !ok {
+				continue
+			}
+			addrs[ifc.Name] = append(addrs[ifc.Name], p.Addr())
+			if p.Addr().Is4() && p.Bits() < 31 {
+				bcast = append(bcast, lastAddr(p))
+			}
+		}
+	}
+	return addrs, bcast, nil
+}
+
+func prefixOf(a net.Addr) (netip.Prefix, bool) {
+	n, ok := a.(*net.IPNet)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	addr, ok := netip.AddrFromSlice(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	bits, _ := n.Mask.Size()
+	return netip.PrefixFrom(addr.Unmap(), bits), true
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) | host
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}

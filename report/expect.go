@@ -1,0 +1,71 @@
+package report
+
+import "github.com/perimeter-dev/perimeter/rules"
+
+// Port states, as a prober from outside sees them (DESIGN.md).
+const (
+	StateOpen     = "open"
+	StateClosed   = "closed"
+	StateRejected = "rejected"
+	StateStealth  = "stealth"
+	StateUnknown  = "unknown"
+)
+
+// Expected is the state a prober from outside should see on a port the
+// rules treat as res, with or without a listener there. certain is false
+// when the outcomes disagree, a reply's fate is undecided, or the packet
+// is forwarded (what answers then is behind the host).
+func Expected(res rules.Result, listening bool) (state string, certain bool) {
+	if res.Truncated || len(res.Outcomes) == 0 {
+		return StateUnknown, false
+	}
+	state, certain = expectedOne(res.Outcomes[0], listening)
+	for _, o := range res.Outcomes[1:] {
+		s, c := expectedOne(o, listening)
+		if s != state || !c {
+			return StateUnknown, false
+		}
+	}
+	return state, certain
+}
+
+func expectedOne(o rules.Outcome, listening bool) (string, bool) {
+	switch o.Verdict.Kind {
+	case rules.Drop:
+		return StateStealth, true
+	case rules.Accept:
+		if o.Forwarded {
+			return StateUnknown, false
+		}
+		if listening {
+			return throughReply(o.Answer, StateOpen)
+		}
+		return throughReply(o.Refusal, StateClosed)
+	case rules.Reject:
+		return throughReply(o.Refusal, rejectState(o.Verdict.RejectWith))
+	}
+	return StateUnknown, false
+}
+
+// rejectState: a RST and REJECT's default port-unreachable read as closed
+// (a connect() probe cannot tell them from a closed port); every other
+// ICMP type as rejected.
+func rejectState(with string) string {
+	switch with {
+	case rules.RejectTCPReset, rules.RejectPortUnreach, rules.RejectPortUnreach6:
+		return StateClosed
+	}
+	return StateRejected
+}
+
+// throughReply is state if the reply surely leaves, stealth if it surely
+// does not.
+func throughReply(r *rules.Reply, state string) (string, bool) {
+	switch {
+	case r == nil || r.Passes():
+		return state, true
+	case r.Certain:
+		return StateStealth, true
+	}
+	return StateUnknown, false
+}

@@ -1,0 +1,83 @@
+package rules
+
+// A probe from outside sees the host's reply only if the reply gets out:
+// a SYN-ACK, RST, UDP datagram or ICMP error passes OUTPUT and POSTROUTING
+// like any packet the host sends, and a ruleset that drops it there turns
+// an open or closed port stealth.
+
+// Reply is the fate of one reply of the host on its way out.
+type Reply struct {
+	Verdict   Verdict  `json:"verdict"` // Accept or Drop (or Reject, Queue)
+	Decider   Origin   `json:"rule"`
+	Certain   bool     `json:"certain"`
+	Undecided []string `json:"undecided,omitempty"`
+}
+
+// Passes reports whether the reply surely leaves the host.
+func (r *Reply) Passes() bool {
+	return r == nil || r.Certain && r.Verdict.Kind == Accept
+}
+
+// replies fills the outcome's replies: for an accepted packet, the answer
+// of a listening service and the refusal of a closed port; for a rejected
+// one, the REJECT's response.
+func (rs *Ruleset) replies(o *Outcome, p Packet, env *Env) {
+	out := rs.hookChains(p.Family)
+	back := Packet{Family: p.Family, Proto: p.Proto, Src: o.Dst, Dst: p.Src, Sport: o.Dport, Dport: p.Sport,
+		CtState: CtEstablished, Mark: 0}
+	switch o.Verdict.Kind {
+	case Accept:
+		if o.Forwarded {
+			return // the answer comes from behind the host, through forward
+		}
+		answer := back
+		answer.TCPFlags = TCPSyn | TCPAck
+		o.Answer = rs.reply(answer, p.InIface, env, out)
+		o.Refusal = rs.reply(refusal(back, ""), p.InIface, env, out)
+	case Reject:
+		r := refusal(back, o.Verdict.RejectWith)
+		r.CtState = CtRelated // REJECT attaches its response to the conntrack entry as related
+		o.Refusal = rs.reply(r, p.InIface, env, out)
+	}
+}
+
+// refusal is the host's "nobody here": with "" the stack's own (a TCP
+// RST, or ICMP port unreachable for anything else), else the REJECT's.
+func refusal(back Packet, with string) Packet {
+	if with == RejectTCPReset || with == "" && back.Proto == ProtoTCP {
+		back.TCPFlags = TCPRst | TCPAck
+		return back
+	}
+	if with == "" {
+		with = RejectPortUnreach
+	}
+	icmp := back
+	icmp.Sport, icmp.Dport, icmp.TCPFlags, icmp.CtState = 0, 0, 0, CtRelated
+	icmp.Proto, icmp.ICMPType, icmp.ICMPCode = ProtoICMP, 3, icmpCode4[with]
+	if back.Family == FamilyIPv6 {
+		icmp.Proto, icmp.ICMPType, icmp.ICMPCode = ProtoICMPv6, 1, icmpCode6[with]
+	}
+	return icmp
+}
+
+// ICMP destination-unreachable codes of the REJECT types.
+var (
+	icmpCode4 = map[string]uint8{RejectNetUnreach: 0, RejectHostUnreach: 1, RejectProtoUnreach: 2,
+		RejectPortUnreach: 3, RejectNetProhib: 9, RejectHostProhib: 10, RejectAdminProhib: 13}
+	icmpCode6 = map[string]uint8{RejectNoRoute6: 0, RejectAdminProhib6: 1, RejectAddrUnreach6: 3,
+		RejectPortUnreach6: 4, RejectPortUnreach: 4, RejectPolicyFail6: 5, RejectRejectRoute6: 6}
+)
+
+// reply walks one reply through OUTPUT and POSTROUTING, leaving through
+// the interface the packet came in on.
+func (rs *Ruleset) reply(p Packet, oif string, env *Env, hc hookChains) *Reply {
+	res := rs.walkAll(p, env, hc, func(w *walker) {
+		w.oif = oif
+		if w.runHook(HookOutput) {
+			w.runHook(HookPostrouting)
+		}
+		w.finish()
+	})
+	first := res.Outcomes[0]
+	return &Reply{Verdict: first.Verdict, Decider: first.Decider, Certain: res.Certain(), Undecided: res.Undecided}
+}
