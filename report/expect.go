@@ -15,13 +15,13 @@ const (
 // rules treat as res, with or without a listener there. certain is false
 // when the outcomes disagree, a reply's fate is undecided, or the packet
 // is forwarded (what answers then is behind the host).
-func Expected(res rules.Result, listening bool) (state string, certain bool) {
+func Expected(res rules.Result, proto uint8, listening bool) (state string, certain bool) {
 	if res.Truncated || len(res.Outcomes) == 0 {
 		return StateUnknown, false
 	}
-	state, certain = expectedOne(res.Outcomes[0], listening)
+	state, certain = expectedOne(res.Outcomes[0], proto, listening)
 	for _, o := range res.Outcomes[1:] {
-		s, c := expectedOne(o, listening)
+		s, c := expectedOne(o, proto, listening)
 		if s != state || !c {
 			return StateUnknown, false
 		}
@@ -29,7 +29,11 @@ func Expected(res rules.Result, listening bool) (state string, certain bool) {
 	return state, certain
 }
 
-func expectedOne(o rules.Outcome, listening bool) (string, bool) {
+func expectedOne(o rules.Outcome, proto uint8, listening bool) (string, bool) {
+	if !o.Neighbor.Passes() {
+		// Without neighbour discovery nothing reaches the host at all.
+		return throughReply(o.Neighbor, StateUnknown)
+	}
 	switch o.Verdict.Kind {
 	case rules.Drop:
 		return StateStealth, true
@@ -42,17 +46,20 @@ func expectedOne(o rules.Outcome, listening bool) (string, bool) {
 		}
 		return throughReply(o.Refusal, StateClosed)
 	case rules.Reject:
-		return throughReply(o.Refusal, rejectState(o.Verdict.RejectWith))
+		return throughReply(o.Refusal, rejectState(o.Verdict.RejectWith, proto))
 	}
 	return StateUnknown, false
 }
 
-// rejectState: a RST and REJECT's default port-unreachable read as closed
-// (a connect() probe cannot tell them from a closed port); every other
-// ICMP type as rejected.
-func rejectState(with string) string {
-	switch with {
-	case rules.RejectTCPReset, rules.RejectPortUnreach, rules.RejectPortUnreach6:
+// rejectState: a RST reads as closed, and so does port unreachable for
+// UDP, which is how a closed UDP port answers anyway; every other ICMP
+// answer, and port unreachable to TCP (which no TCP stack sends), reads as
+// rejected.
+func rejectState(with string, proto uint8) string {
+	switch {
+	case with == rules.RejectTCPReset:
+		return StateClosed
+	case proto != rules.ProtoTCP && (with == rules.RejectPortUnreach || with == rules.RejectPortUnreach6):
 		return StateClosed
 	}
 	return StateRejected

@@ -20,13 +20,17 @@ const (
 // walk; the Result holds every outcome and names what decides between
 // them.
 func (rs *Ruleset) Evaluate(p Packet, env *Env) Result {
-	return rs.evaluate(p, env, rs.hookChains(p.Family))
+	hc := rs.hookChains(p.Family)
+	return rs.evaluate(p, env, hc, rs.neighbor(p, env, hc))
 }
 
-func (rs *Ruleset) evaluate(p Packet, env *Env, hc hookChains) Result {
+// evaluate follows p in, then its replies out; nb is the fate of neighbour
+// discovery on the way to the host, shared by every port.
+func (rs *Ruleset) evaluate(p Packet, env *Env, hc hookChains, nb *Reply) Result {
 	res := rs.walkAll(p, env, hc, (*walker).runIn)
 	for i := range res.Outcomes {
-		rs.replies(&res.Outcomes[i], p, env)
+		res.Outcomes[i].Neighbor = nb
+		rs.replies(&res.Outcomes[i], p, env, hc)
 	}
 	return res
 }
@@ -152,7 +156,7 @@ func (w *walker) runIn() {
 // route delivers the packet to input or forward, as the routing decision
 // after prerouting does.
 func (w *walker) route() {
-	if w.redirected || w.env.IsLocal(w.pkt.Dst) {
+	if w.redirected || w.env.IsLocal(w.pkt.Dst) || w.pkt.Dst.IsMulticast() {
 		w.runHook(HookInput)
 		return
 	}

@@ -25,6 +25,7 @@ const (
 	FieldDType    Field = "daddrtype" // 1 byte, AddrType
 	FieldPktType  Field = "pkttype"   // 1 byte: 0 host, 1 broadcast, 2 multicast
 	FieldTCPFlags Field = "tcpflags"  // 1 byte: FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
+	FieldHopLimit Field = "hoplimit"  // 1 byte: IPv4 TTL or IPv6 hop limit
 	// FieldOpaque is a match the evaluator cannot decide; its Text says what
 	// it is. FieldLimit is a rate limit: undecidable, but a log rule behind
 	// it still fires, only rate-limited.

@@ -20,6 +20,9 @@ type Packet struct {
 	// TCPFlags are the TCP header flags; zero means a bare SYN for a new
 	// TCP connection.
 	TCPFlags uint8
+	// HopLimit is the IPv4 TTL or IPv6 hop limit on arrival; zero means
+	// 64, what Linux and most scanners send.
+	HopLimit uint8
 	Mark     uint32
 }
 
@@ -98,6 +101,13 @@ func (p *Packet) tcpFlags() uint8 {
 		return TCPSyn
 	}
 	return p.TCPFlags
+}
+
+func (p *Packet) hopLimit() uint8 {
+	if p.HopLimit == 0 {
+		return 64
+	}
+	return p.HopLimit
 }
 
 func (p *Packet) hasPorts() bool {

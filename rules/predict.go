@@ -28,10 +28,13 @@ type PortPrediction struct {
 // per class is evaluated, and neighbouring classes that agree are merged.
 func (rs *Ruleset) Predict(env *Env, q Query) []PortPrediction {
 	hc := rs.hookChains(q.Family)
+	probe := Packet{Family: q.Family, Proto: q.Proto, Src: q.Src, Dst: q.Dst, Sport: q.Sport, InIface: q.InIface}
+	nb := rs.neighbor(probe, env, hc)
 	var out []PortPrediction
 	for _, c := range rs.portClasses(q.Family) {
-		p := Packet{Family: q.Family, Proto: q.Proto, Src: q.Src, Dst: q.Dst, Sport: q.Sport, Dport: c.From, InIface: q.InIface}
-		res := rs.evaluate(p, env, hc)
+		p := probe
+		p.Dport = c.From
+		res := rs.evaluate(p, env, hc, nb)
 		if n := len(out); n > 0 && out[n-1].Result.signature() == res.signature() {
 			out[n-1].To = c.To
 			continue

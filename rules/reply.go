@@ -1,5 +1,7 @@
 package rules
 
+import "net/netip"
+
 // A probe from outside sees the host's reply only if the reply gets out:
 // a SYN-ACK, RST, UDP datagram or ICMP error passes OUTPUT and POSTROUTING
 // like any packet the host sends, and a ruleset that drops it there turns
@@ -21,8 +23,7 @@ func (r *Reply) Passes() bool {
 // replies fills the outcome's replies: for an accepted packet, the answer
 // of a listening service and the refusal of a closed port; for a rejected
 // one, the REJECT's response.
-func (rs *Ruleset) replies(o *Outcome, p Packet, env *Env) {
-	out := rs.hookChains(p.Family)
+func (rs *Ruleset) replies(o *Outcome, p Packet, env *Env, out hookChains) {
 	back := Packet{Family: p.Family, Proto: p.Proto, Src: o.Dst, Dst: p.Src, Sport: o.Dport, Dport: p.Sport,
 		CtState: CtEstablished, Mark: 0}
 	switch o.Verdict.Kind {
@@ -71,13 +72,40 @@ var (
 // reply walks one reply through OUTPUT and POSTROUTING, leaving through
 // the interface the packet came in on.
 func (rs *Ruleset) reply(p Packet, oif string, env *Env, hc hookChains) *Reply {
-	res := rs.walkAll(p, env, hc, func(w *walker) {
+	return replyOf(rs.walkAll(p, env, hc, func(w *walker) {
 		w.oif = oif
 		if w.runHook(HookOutput) {
 			w.runHook(HookPostrouting)
 		}
 		w.finish()
-	})
+	}))
+}
+
+func replyOf(res Result) *Reply {
 	first := res.Outcomes[0]
 	return &Reply{Verdict: first.Verdict, Decider: first.Decider, Certain: res.Certain(), Undecided: res.Undecided}
+}
+
+// neighbor is the fate of IPv6 neighbour discovery for the host's address:
+// a host that drops the solicitation, or the advertisement it answers
+// with, cannot be reached over IPv6 at all, whatever its rules accept. ND
+// packets are untracked (conntrack skips them) and carry hop limit 255.
+// IPv4's ARP is not IP and passes iptables; nil for IPv4.
+func (rs *Ruleset) neighbor(p Packet, env *Env, hc hookChains) *Reply {
+	if p.Family != FamilyIPv6 || p.Proto == ProtoICMPv6 {
+		return nil
+	}
+	ns := Packet{Family: FamilyIPv6, Proto: ProtoICMPv6, Src: p.Src, Dst: solicitedNode(p.Dst), InIface: p.InIface,
+		ICMPType: 135, HopLimit: 255, CtState: CtUntracked}
+	if in := replyOf(rs.walkAll(ns, env, hc, (*walker).runIn)); !in.Passes() {
+		return in
+	}
+	na := Packet{Family: FamilyIPv6, Proto: ProtoICMPv6, Src: p.Dst, Dst: p.Src, ICMPType: 136, HopLimit: 255, CtState: CtUntracked}
+	return rs.reply(na, p.InIface, env, hc)
+}
+
+// solicitedNode is the solicited-node multicast address of a.
+func solicitedNode(a netip.Addr) netip.Addr {
+	b := a.As16()
+	return netip.AddrFrom16([16]byte{0xff, 0x02, 11: 0x01, 12: 0xff, 13: b[13], 14: b[14], 15: b[15]})
 }

@@ -37,6 +37,9 @@ type Outcome struct {
 	// here" (RST, ICMP port unreachable) or of a REJECT's response. Nil
 	// where the host sends no such reply.
 	Answer, Refusal *Reply
+	// Neighbor is the fate of IPv6 neighbour discovery towards the host,
+	// without which no IPv6 packet reaches it; nil for IPv4.
+	Neighbor *Reply
 }
 
 // LogEvent is a log statement that fired on the way.
@@ -99,7 +102,7 @@ func (r Result) signature() string {
 		for _, l := range o.Logs {
 			b.WriteString("|log " + l.Origin.String())
 		}
-		for _, r := range []*Reply{o.Answer, o.Refusal} {
+		for _, r := range []*Reply{o.Answer, o.Refusal, o.Neighbor} {
 			if r != nil && !r.Passes() {
 				b.WriteString("|reply " + r.Verdict.String() + " " + r.Decider.String())
 			}

@@ -81,6 +81,8 @@ func (w *walker) key(f Field) (key []byte, ok, unknown bool) {
 		return U8(uint8(w.env.addrType(p.Dst))), true, false
 	case FieldPktType:
 		return U8(pktType(w.env.addrType(p.Dst))), true, false
+	case FieldHopLimit:
+		return U8(p.hopLimit()), true, false
 	case FieldTCPFlags:
 		return U8(p.tcpFlags()), p.Proto == ProtoTCP, false
 	}

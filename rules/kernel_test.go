@@ -1,0 +1,289 @@
+package rules_test
+
+// The kernel is the oracle: every ruleset is loaded into a lab namespace
+// with the real iptables-restore, read back through perimeter's own live
+// reader, and probed from a peer namespace; every port the prediction is
+// certain about must be in the state the prediction implies.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perimeter-dev/perimeter/exposure/sandbox"
+	"github.com/perimeter-dev/perimeter/exposure/sandbox/labtest"
+	"github.com/perimeter-dev/perimeter/report"
+	"github.com/perimeter-dev/perimeter/rules"
+	"github.com/perimeter-dev/perimeter/rules/ipt"
+)
+
+// corpusDir is ../shared/corpus beside the checkout.
+const corpusDir = "../../shared/corpus"
+
+// randomPorts is how many random ports each ruleset is probed on, besides
+// every class boundary.
+const randomPorts = 500
+
+// kernelCase is one ruleset to load: the file, and its sidecars.
+type kernelCase struct {
+	name, path string
+	v6         bool
+	ipsets     string // NAME.ipsets, loaded first
+	pre        string // NAME.pre, loaded first; NAME then with --noflush
+}
+
+func TestKernelAgreesIPTables(t *testing.T) {
+	cases := append(testdataCases(t), corpusCases(t)...)
+	var total tally
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			total.add(checkKernel(t, c))
+		})
+	}
+	t.Logf("all rulesets: %s", total)
+}
+
+func testdataCases(t *testing.T) []kernelCase {
+	var out []kernelCase
+	for _, ext := range []string{"v4", "v6"} {
+		paths, _ := filepath.Glob("../testdata/iptables/*." + ext)
+		for _, p := range paths {
+			out = append(out, kernelCase{name: "testdata/" + filepath.Base(p), path: p, v6: ext == "v6"})
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("no testdata rulesets under testdata/iptables")
+	}
+	return out
+}
+
+// corpusCases lists the iptables rulesets of the corpus that load with the
+// nf_tables backend, as SOURCES.tsv records.
+func corpusCases(t *testing.T) []kernelCase {
+	f, err := os.Open(filepath.Join(corpusDir, "SOURCES.tsv"))
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("corpus: %v", err)
+		}
+		t.Logf("corpus: %v (skipped)", err)
+		return nil
+	}
+	defer f.Close()
+	var out []kernelCase
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		col := strings.Split(sc.Text(), "\t")
+		if len(col) < 8 || !strings.Contains(col[4], "iptables-save") || col[7] != "OK" {
+			continue
+		}
+		out = append(out, corpusCase(col[0]))
+	}
+	return out
+}
+
+func corpusCase(name string) kernelCase {
+	c := kernelCase{name: "corpus/" + name, path: filepath.Join(corpusDir, name), v6: strings.HasSuffix(name, ".v6")}
+	if _, err := os.Stat(c.path + ".ipsets"); err == nil {
+		c.ipsets = c.path + ".ipsets"
+	}
+	if _, err := os.Stat(c.path + ".pre"); err == nil {
+		c.pre = c.path + ".pre"
+	}
+	return c
+}
+
+// tally counts ports by how the prediction met the kernel.
+type tally struct{ agreed, undecided, disagreed, rulesets int }
+
+func (a *tally) add(b tally) {
+	a.agreed += b.agreed
+	a.undecided += b.undecided
+	a.disagreed += b.disagreed
+	a.rulesets += b.rulesets
+}
+
+func (a tally) String() string {
+	return fmt.Sprintf("%d rulesets, %d ports agreed with the kernel, %d undecided (not compared), %d disagreed",
+		a.rulesets, a.agreed, a.undecided, a.disagreed)
+}
+
+func checkKernel(t *testing.T, c kernelCase) tally {
+	lab := labtest.NewTestLab(t, sandbox.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	fromFile := loadCase(ctx, t, lab, c)
+	live := readBack(t, lab)
+	fam := rules.FamilyIPv4
+	if c.v6 {
+		fam = rules.FamilyIPv6
+	}
+	env := labEnv(lab)
+	total := tally{rulesets: 1}
+	for _, proto := range []uint8{rules.ProtoTCP, rules.ProtoUDP} {
+		q := rules.Query{Family: fam, Proto: proto, InIface: lab.TargetIface, Src: lab.ProberAddr(c.v6), Dst: lab.TargetAddr(c.v6)}
+		preds := live.Predict(env, q)
+		sameAsFile(t, preds, fromFile.Predict(env, q))
+		total.add(probeAndCompare(ctx, t, lab, c, q, preds))
+	}
+	t.Logf("%s", total)
+	return total
+}
+
+func loadCase(ctx context.Context, t *testing.T, lab *sandbox.Lab, c kernelCase) *rules.Ruleset {
+	var sets ipt.IPSets
+	if c.ipsets != "" {
+		data := readFile(t, c.ipsets)
+		must(t, lab.LoadIPSet(ctx, bytes.NewReader(data)))
+		var err error
+		sets, err = ipt.ParseIPSets(bytes.NewReader(data))
+		must(t, err)
+	}
+	var text []byte
+	if c.pre != "" {
+		text = readFile(t, c.pre)
+		must(t, lab.LoadIPTables(ctx, c.v6, false, false, bytes.NewReader(text)))
+	}
+	main := readFile(t, c.path)
+	must(t, lab.LoadIPTables(ctx, c.v6, false, c.pre != "", bytes.NewReader(main)))
+	fam := rules.FamilyIPv4
+	if c.v6 {
+		fam = rules.FamilyIPv6
+	}
+	rs, err := ipt.Parse(bytes.NewReader(append(text, main...)), ipt.Options{Family: fam, Source: c.path, Backend: rules.BackendIptablesFile, IPSets: sets})
+	must(t, err)
+	return rs
+}
+
+// readBack reads the lab target's rules with the live reader, from inside
+// the target's namespace.
+func readBack(t *testing.T, lab *sandbox.Lab) *rules.Ruleset {
+	var rs *rules.Ruleset
+	must(t, lab.Do(lab.Target, func() error {
+		var err error
+		rs, err = ipt.ReadLive(context.Background())
+		return err
+	}))
+	return rs
+}
+
+func labEnv(lab *sandbox.Lab) *rules.Env {
+	env := &rules.Env{IfaceAddrs: map[string][]netip.Addr{}}
+	for _, p := range lab.TargetAddrs {
+		env.Local = append(env.Local, p.Addr())
+		env.IfaceAddrs[lab.TargetIface] = append(env.IfaceAddrs[lab.TargetIface], p.Addr())
+	}
+	return env
+}
+
+// sameAsFile checks the live read-back predicts what the file does.
+func sameAsFile(t *testing.T, live, file []rules.PortPrediction) {
+	t.Helper()
+	a, b := summary(live), summary(file)
+	if a != b {
+		t.Errorf("live read-back and file disagree:\nlive:\n%s\nfile:\n%s", a, b)
+	}
+}
+
+func summary(ps []rules.PortPrediction) string {
+	var b strings.Builder
+	for _, p := range ps {
+		fmt.Fprintf(&b, "%d-%d %v %v\n", p.From, p.To, p.Result.Verdicts(), p.Result.Undecided)
+	}
+	return b.String()
+}
+
+// probeAndCompare probes every class boundary and randomPorts random
+// ports, with listeners on about half of them.
+func probeAndCompare(ctx context.Context, t *testing.T, lab *sandbox.Lab, c kernelCase, q rules.Query, preds []rules.PortPrediction) tally {
+	proto := report.ProtoName(q.Proto)
+	ports := portsToProbe(c.name+proto, preds)
+	listening := listeners(ports)
+	must(t, lab.Listen(proto, listening))
+	defer lab.StopListening(proto, listening)
+	results := lab.Probe(ctx, q.Family == rules.FamilyIPv6, proto, q.Src, q.Dst, ports, sandbox.DefaultTimeout)
+	var tl tally
+	for _, r := range results {
+		res := predictionFor(preds, r.Port)
+		want, certain := report.Expected(res, q.Proto, slices.Contains(listening, r.Port))
+		switch {
+		case !certain:
+			tl.undecided++
+		case string(r.State) == want:
+			tl.agreed++
+		default:
+			tl.disagreed++
+			first := res.Outcomes[0]
+			t.Errorf("%s %s port %d: predicted %s (%s by %s), kernel says %s", q.Family, proto, r.Port, want,
+				first.Verdict, first.Decider.Text, r)
+		}
+	}
+	return tl
+}
+
+func portsToProbe(seed string, preds []rules.PortPrediction) []uint16 {
+	set := map[uint16]bool{}
+	for _, p := range preds {
+		set[p.From], set[p.To] = true, true
+	}
+	h := fnv.New64a()
+	h.Write([]byte(seed))
+	rng := rand.New(rand.NewPCG(h.Sum64(), 1))
+	for n := 0; n < randomPorts; {
+		if p := uint16(rng.IntN(65535) + 1); !set[p] {
+			set[p] = true
+			n++
+		}
+	}
+	delete(set, 0)
+	var out []uint16
+	for p := range set {
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// listeners picks about half the ports, by a hash, so accepted ports are
+// seen both open and closed.
+func listeners(ports []uint16) []uint16 {
+	var out []uint16
+	for _, p := range ports {
+		if (uint32(p)*2654435761)>>16&1 == 0 {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func predictionFor(preds []rules.PortPrediction, port uint16) rules.Result {
+	for _, p := range preds {
+		if p.From <= port && port <= p.To {
+			return p.Result
+		}
+	}
+	panic(fmt.Sprintf("port %d not covered by the prediction", port))
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	must(t, err)
+	return b
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
