@@ -12,10 +12,11 @@ const (
 )
 
 // Expected is the state a prober from outside should see on a port the
-// rules treat as res, with or without a listener there. certain is false
+// rules treat as res; listening says whether something listens on a port
+// (after NAT, the port the packet was redirected to). certain is false
 // when the outcomes disagree, a reply's fate is undecided, or the packet
 // is forwarded (what answers then is behind the host).
-func Expected(res rules.Result, proto uint8, listening bool) (state string, certain bool) {
+func Expected(res rules.Result, proto uint8, listening func(port uint16) bool) (state string, certain bool) {
 	if res.Truncated || len(res.Outcomes) == 0 {
 		return StateUnknown, false
 	}
@@ -29,7 +30,7 @@ func Expected(res rules.Result, proto uint8, listening bool) (state string, cert
 	return state, certain
 }
 
-func expectedOne(o rules.Outcome, proto uint8, listening bool) (string, bool) {
+func expectedOne(o rules.Outcome, proto uint8, listening func(uint16) bool) (string, bool) {
 	if !o.Neighbor.Passes() {
 		// Without neighbour discovery nothing reaches the host at all.
 		return throughReply(o.Neighbor, StateUnknown)
@@ -41,7 +42,7 @@ func expectedOne(o rules.Outcome, proto uint8, listening bool) (string, bool) {
 		if o.Forwarded {
 			return StateUnknown, false
 		}
-		if listening {
+		if listening(o.Dport) {
 			return throughReply(o.Answer, StateOpen)
 		}
 		return throughReply(o.Refusal, StateClosed)

@@ -109,8 +109,9 @@ type walker struct {
 	// not cover, in order; each was taken to hold.
 	defaults []string
 	ctmark   uint32
-	ctExtra  CtState // CtDNAT once a DNAT changed the destination
-	oif      string  // output interface once routed; "" in input
+	recent   map[string]int // hits on recent lists during this walk
+	ctExtra  CtState        // CtDNAT once a DNAT changed the destination
+	oif      string         // output interface once routed; "" in input
 	hook     Hook
 	natDone  bool
 	// redirected is set by REDIRECT and TPROXY: the packet goes to a

@@ -26,11 +26,24 @@ const (
 	FieldPktType  Field = "pkttype"   // 1 byte: 0 host, 1 broadcast, 2 multicast
 	FieldTCPFlags Field = "tcpflags"  // 1 byte: FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
 	FieldHopLimit Field = "hoplimit"  // 1 byte: IPv4 TTL or IPv6 hop limit
+	// FieldExtHdr holds which extension headers (IPv6) or fragment
+	// flags (IPv4) a packet carries, as ExtHdr bits; a probe carries none,
+	// so header matches like ip6tables' -m rt or iptables' -f never hold
+	// for it.
+	FieldExtHdr Field = "exthdr"
 	// FieldOpaque is a match the evaluator cannot decide; its Text says what
 	// it is. FieldLimit is a rate limit: undecidable, but a log rule behind
 	// it still fires, only rate-limited.
 	FieldOpaque Field = "opaque"
 	FieldLimit  Field = "limit"
+)
+
+// ExtHdr bits of FieldExtHdr.
+const (
+	ExtRouting  uint8 = 1
+	ExtFragment uint8 = 2 // IPv6 fragment header, or an IPv4 non-first fragment
+	ExtHopByHop uint8 = 4
+	ExtDstOpts  uint8 = 8
 )
 
 // IfNameSize is the kernel's IFNAMSIZ: interface name keys are this long.

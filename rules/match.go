@@ -34,6 +34,17 @@ type Match struct {
 	// "tcp dport { 22, 80 }"): shown to users, and the identity of an
 	// undecided match.
 	Text string
+	// Recent, when set, makes this a check of a recent list (iptables'
+	// -m recent --rcheck/--update/--remove); Fields and Elems are unused.
+	Recent *Recent
+}
+
+// Recent is a check of a list of recently seen addresses. perimeter
+// predicts first contact: a source the host has not seen before is on no
+// list, except where a --set earlier on the same packet's way put it.
+type Recent struct {
+	Name     string
+	HitCount int // --hitcount; 0 means any entry
 }
 
 // NewMatch builds a one-field match whose value is the union of ivs; the

@@ -109,6 +109,9 @@ func (rs *Ruleset) Merge(other *Ruleset) {
 }
 
 func (o Origin) String() string {
+	if o.Position == 0 {
+		return fmt.Sprintf("%s %s policy", o.Table, o.Chain)
+	}
 	if o.Handle != 0 {
 		return fmt.Sprintf("%s %s %s handle %d", o.Family, o.Table, o.Chain, o.Handle)
 	}

@@ -13,7 +13,8 @@ const (
 	StmtSaveMark                  // ctmark = mark & Mask
 	StmtNotrack                   // conntrack skips the packet: ct state untracked
 	StmtCounter
-	StmtOther // recorded, no effect on incoming packets (TRACE, CT helper, SNAT, ...)
+	StmtRecentSet // puts the source on the recent list named by Set
+	StmtOther     // recorded, no effect on incoming packets (TRACE, CT helper, SNAT, ...)
 )
 
 // Statement is one non-terminal action.
@@ -21,6 +22,7 @@ type Statement struct {
 	Kind        StatementKind
 	Log         *Log   // StmtLog
 	Value, Mask uint32 // mark statements
+	Set         string // StmtRecentSet: the list
 	Text        string
 }
 

@@ -21,6 +21,11 @@ func (w *walker) runStatements(r *Rule) {
 			w.ctmark = w.pkt.Mark & s.Mask
 		case StmtNotrack:
 			w.pkt.CtState = CtUntracked
+		case StmtRecentSet:
+			if w.recent == nil {
+				w.recent = map[string]int{}
+			}
+			w.recent[s.Set]++
 		}
 	}
 }

@@ -16,6 +16,9 @@ func (w *walker) eval(m Match) Tri {
 	if m.IsOpaque() {
 		return Unknown
 	}
+	if m.Recent != nil {
+		return truth(w.recent[m.Recent.Name] >= max(1, m.Recent.HitCount) != m.Negate)
+	}
 	keys, ok, unknown := w.keys(m.Fields)
 	switch {
 	case unknown:
@@ -25,7 +28,11 @@ func (w *walker) eval(m Match) Tri {
 		// and nft both require the protocol before a port match.
 		return False
 	}
-	if m.contains(keys) != m.Negate {
+	return truth(m.contains(keys) != m.Negate)
+}
+
+func truth(b bool) Tri {
+	if b {
 		return True
 	}
 	return False
@@ -81,6 +88,8 @@ func (w *walker) key(f Field) (key []byte, ok, unknown bool) {
 		return U8(uint8(w.env.addrType(p.Dst))), true, false
 	case FieldPktType:
 		return U8(pktType(w.env.addrType(p.Dst))), true, false
+	case FieldExtHdr:
+		return U8(0), true, false
 	case FieldHopLimit:
 		return U8(p.hopLimit()), true, false
 	case FieldTCPFlags:
