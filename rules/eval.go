@@ -110,8 +110,9 @@ type walker struct {
 	defaults []string
 	ctmark   uint32
 	recent   map[string]int // hits on recent lists during this walk
-	ctExtra  CtState        // CtDNAT once a DNAT changed the destination
-	oif      string         // output interface once routed; "" in input
+	cache    [numFields]cachedKey
+	ctExtra  CtState // CtDNAT once a DNAT changed the destination
+	oif      string  // output interface once routed; "" in input
 	hook     Hook
 	natDone  bool
 	// redirected is set by REDIRECT and TPROXY: the packet goes to a
@@ -172,6 +173,7 @@ func (w *walker) route() {
 	if w.oif == "" {
 		w.oif = unknownIface
 	}
+	w.changed()
 	w.runHook(HookForward)
 }
 

@@ -1,42 +1,78 @@
 package rules
 
+import "fmt"
+
 // Field is a property of a packet (or of its connection) that a match
 // reads. Every field has a fixed-size big-endian key; values are intervals
 // over those keys, which lets one representation serve iptables matches and
 // nftables sets, maps and concatenations alike.
-type Field string
+type Field uint8
 
-// Fields.
+// Fields, with their key sizes.
 const (
-	FieldNfproto  Field = "nfproto"   // 1 byte: 2 ipv4, 10 ipv6
-	FieldL4Proto  Field = "l4proto"   // 1 byte: IANA protocol number
-	FieldSaddr    Field = "saddr"     // 4 or 16 bytes
-	FieldDaddr    Field = "daddr"     // 4 or 16 bytes
-	FieldSport    Field = "sport"     // 2 bytes
-	FieldDport    Field = "dport"     // 2 bytes
-	FieldIIF      Field = "iif"       // IFNAMSIZ (16) bytes, zero padded
-	FieldOIF      Field = "oif"       // IFNAMSIZ (16) bytes, zero padded
-	FieldCtState  Field = "ctstate"   // 1 byte, one CtState bit
-	FieldICMPType Field = "icmptype"  // 1 byte (ICMP or ICMPv6 by l4proto)
-	FieldICMPCode Field = "icmpcode"  // 1 byte
-	FieldMark     Field = "mark"      // 4 bytes
-	FieldCtMark   Field = "ctmark"    // 4 bytes
-	FieldSType    Field = "saddrtype" // 1 byte, AddrType
-	FieldDType    Field = "daddrtype" // 1 byte, AddrType
-	FieldPktType  Field = "pkttype"   // 1 byte: 0 host, 1 broadcast, 2 multicast
-	FieldTCPFlags Field = "tcpflags"  // 1 byte: FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
-	FieldHopLimit Field = "hoplimit"  // 1 byte: IPv4 TTL or IPv6 hop limit
+	fieldNone     Field = iota
+	FieldNfproto        // 1 byte: 2 ipv4, 10 ipv6
+	FieldL4Proto        // 1 byte: IANA protocol number
+	FieldSaddr          // 4 or 16 bytes
+	FieldDaddr          // 4 or 16 bytes
+	FieldSport          // 2 bytes
+	FieldDport          // 2 bytes
+	FieldIIF            // IFNAMSIZ (16) bytes, zero padded
+	FieldOIF            // IFNAMSIZ (16) bytes, zero padded
+	FieldCtState        // 1 byte: one CtState bit, plus CtDNAT/CtSNAT
+	FieldICMPType       // 1 byte (ICMP or ICMPv6 by l4proto)
+	FieldICMPCode       // 1 byte
+	FieldMark           // 4 bytes
+	FieldCtMark         // 4 bytes
+	FieldSType          // 1 byte, AddrType
+	FieldDType          // 1 byte, AddrType
+	FieldPktType        // 1 byte: 0 host, 1 broadcast, 2 multicast
+	FieldTCPFlags       // 1 byte: FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10 URG 0x20
+	FieldHopLimit       // 1 byte: IPv4 TTL or IPv6 hop limit
 	// FieldExtHdr holds which extension headers (IPv6) or fragment
 	// flags (IPv4) a packet carries, as ExtHdr bits; a probe carries none,
 	// so header matches like ip6tables' -m rt or iptables' -f never hold
 	// for it.
-	FieldExtHdr Field = "exthdr"
-	// FieldOpaque is a match the evaluator cannot decide; its Text says what
-	// it is. FieldLimit is a rate limit: undecidable, but a log rule behind
-	// it still fires, only rate-limited.
-	FieldOpaque Field = "opaque"
-	FieldLimit  Field = "limit"
+	FieldExtHdr // 1 byte
+	FieldOpaque
+	FieldLimit
+	numFields
 )
+
+// The undecidable fields: FieldOpaque is a match the evaluator cannot
+// decide, its Text says what it is; FieldLimit is a rate limit, just as
+// undecidable, but a log rule behind it still fires, only rate-limited.
+
+var fieldNames = [numFields]string{
+	FieldNfproto:  "nfproto",
+	FieldL4Proto:  "l4proto",
+	FieldSaddr:    "saddr",
+	FieldDaddr:    "daddr",
+	FieldSport:    "sport",
+	FieldDport:    "dport",
+	FieldIIF:      "iif",
+	FieldOIF:      "oif",
+	FieldCtState:  "ctstate",
+	FieldICMPType: "icmptype",
+	FieldICMPCode: "icmpcode",
+	FieldMark:     "mark",
+	FieldCtMark:   "ctmark",
+	FieldSType:    "saddrtype",
+	FieldDType:    "daddrtype",
+	FieldPktType:  "pkttype",
+	FieldTCPFlags: "tcpflags",
+	FieldHopLimit: "hoplimit",
+	FieldExtHdr:   "exthdr",
+	FieldOpaque:   "opaque",
+	FieldLimit:    "limit",
+}
+
+func (f Field) String() string {
+	if f < numFields && fieldNames[f] != "" {
+		return fieldNames[f]
+	}
+	return fmt.Sprintf("field(%d)", uint8(f))
+}
 
 // ExtHdr bits of FieldExtHdr.
 const (

@@ -109,7 +109,7 @@ func adjacentOrOverlap(hi, lo []byte) bool {
 }
 
 // contains reports whether the one-field key lies in the match's value.
-func (m Match) contains(keys [][]byte) bool {
+func (m *Match) contains(keys [][]byte) bool {
 	if len(keys) == 1 && len(m.Fields) == 1 {
 		return m.containsOne(keys[0])
 	}
@@ -121,7 +121,7 @@ func (m Match) contains(keys [][]byte) bool {
 	return false
 }
 
-func (m Match) containsOne(key []byte) bool {
+func (m *Match) containsOne(key []byte) bool {
 	if m.Mask != nil {
 		key = maskKey(key, m.Mask)
 	}

@@ -74,6 +74,7 @@ var (
 func (rs *Ruleset) reply(p Packet, oif string, env *Env, hc hookChains) *Reply {
 	return replyOf(rs.walkAll(p, env, hc, func(w *walker) {
 		w.oif = oif
+		w.changed()
 		if w.runHook(HookOutput) {
 			w.runHook(HookPostrouting)
 		}

@@ -8,6 +8,9 @@ func (w *walker) runStatements(r *Rule) {
 	limit := w.pendingLimit
 	w.pendingLimit = ""
 	for _, s := range r.Statements {
+		if s.Kind != StmtLog && s.Kind != StmtCounter {
+			defer w.changed()
+		}
 		switch s.Kind {
 		case StmtLog:
 			w.log(r, s, limit)
@@ -62,6 +65,7 @@ func (w *walker) applyNAT(v Verdict) {
 		}
 	}
 	w.natDone = true
+	w.changed()
 	if netip.AddrPortFrom(w.pkt.Dst, w.pkt.Dport) != before {
 		w.ctExtra |= CtDNAT
 		w.out.NATed = true

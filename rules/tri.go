@@ -12,23 +12,38 @@ const (
 )
 
 // eval decides one match for the walker's packet.
-func (w *walker) eval(m Match) Tri {
+func (w *walker) eval(m *Match) Tri {
 	if m.IsOpaque() {
 		return Unknown
 	}
 	if m.Recent != nil {
 		return truth(w.recent[m.Recent.Name] >= max(1, m.Recent.HitCount) != m.Negate)
 	}
+	if len(m.Fields) == 1 {
+		key, ok, unknown := w.key(m.Fields[0])
+		if t, done := undecided(ok, unknown); done {
+			return t
+		}
+		return truth(m.containsOne(key) != m.Negate)
+	}
 	keys, ok, unknown := w.keys(m.Fields)
-	switch {
-	case unknown:
-		return Unknown
-	case !ok:
-		// A field the packet lacks never matches, negated or not: iptables
-		// and nft both require the protocol before a port match.
-		return False
+	if t, done := undecided(ok, unknown); done {
+		return t
 	}
 	return truth(m.contains(keys) != m.Negate)
+}
+
+// undecided settles a match before any lookup: Unknown for an unknown
+// key, False for a field the packet lacks (it never matches, negated or
+// not: iptables and nft both require the protocol before a port match).
+func undecided(ok, unknown bool) (Tri, bool) {
+	switch {
+	case unknown:
+		return Unknown, true
+	case !ok:
+		return False, true
+	}
+	return 0, false
 }
 
 func truth(b bool) Tri {
@@ -50,7 +65,30 @@ func (w *walker) keys(fields []Field) (keys [][]byte, ok, unknown bool) {
 	return keys, ok, unknown
 }
 
+// key returns the packet's key for f, computed once per walk until the
+// packet changes.
 func (w *walker) key(f Field) (key []byte, ok, unknown bool) {
+	if f >= numFields {
+		return nil, false, true
+	}
+	c := &w.cache[f]
+	if !c.valid {
+		c.key, c.ok, c.unknown = w.computeKey(f)
+		c.valid = true
+	}
+	return c.key, c.ok, c.unknown
+}
+
+// cachedKey is one field's key in a walk's cache.
+type cachedKey struct {
+	key                []byte
+	ok, unknown, valid bool
+}
+
+// changed drops the cached keys after the packet changed.
+func (w *walker) changed() { w.cache = [numFields]cachedKey{} }
+
+func (w *walker) computeKey(f Field) (key []byte, ok, unknown bool) {
 	p := &w.pkt
 	switch f {
 	case FieldNfproto:

@@ -122,9 +122,9 @@ func (w *walker) verdictOf(r *Rule) Verdict {
 // that only logs behind a rate limit counts as matching, its log marked
 // rate-limited.
 func (w *walker) matches(r *Rule) bool {
-	var unknown []Match
-	for _, m := range r.Matches {
-		switch w.eval(m) {
+	var unknown []*Match
+	for i := range r.Matches {
+		switch m := &r.Matches[i]; w.eval(m) {
 		case False:
 			return false
 		case Unknown:
@@ -161,7 +161,7 @@ func (w *walker) decide(key string) bool {
 	return true
 }
 
-func onlyLimits(ms []Match) bool {
+func onlyLimits(ms []*Match) bool {
 	for _, m := range ms {
 		if !m.IsLimit() {
 			return false
@@ -182,7 +182,7 @@ func onlyLogs(r *Rule) bool {
 	return true
 }
 
-func limitText(ms []Match) string {
+func limitText(ms []*Match) string {
 	var parts []string
 	for _, m := range ms {
 		parts = append(parts, m.Text)
