@@ -1,0 +1,58 @@
+//go:build !linux
+
+package sandbox
+
+import (
+	"context"
+	"io"
+	"net/netip"
+	"time"
+)
+
+type labSys struct{}
+
+// New needs Linux network namespaces.
+func New(ctx context.Context, cfg Config) (*Lab, error) { return nil, ErrUnsupported }
+
+// Sweep needs Linux network namespaces.
+func Sweep(ctx context.Context) ([]string, error) { return nil, ErrUnsupported }
+
+// Close does nothing here.
+func (l *Lab) Close() error { return nil }
+
+// Run needs Linux network namespaces.
+func (l *Lab) Run(ctx context.Context, ns string, stdin io.Reader, name string, args ...string) ([]byte, error) {
+	return nil, ErrUnsupported
+}
+
+// LoadIPTables needs Linux network namespaces.
+func (l *Lab) LoadIPTables(ctx context.Context, v6, legacy, noflush bool, rules io.Reader) error {
+	return ErrUnsupported
+}
+
+// LoadNft needs Linux network namespaces.
+func (l *Lab) LoadNft(ctx context.Context, text io.Reader) error { return ErrUnsupported }
+
+// LoadNftJSON needs Linux network namespaces.
+func (l *Lab) LoadNftJSON(ctx context.Context, json io.Reader) error { return ErrUnsupported }
+
+// LoadIPSet needs Linux network namespaces.
+func (l *Lab) LoadIPSet(ctx context.Context, r io.Reader) error { return ErrUnsupported }
+
+// Do needs Linux network namespaces.
+func (l *Lab) Do(ns string, fn func() error) error { return ErrUnsupported }
+
+// Listen needs Linux network namespaces.
+func (l *Lab) Listen(proto string, ports []uint16) error { return ErrUnsupported }
+
+// StopListening does nothing here.
+func (l *Lab) StopListening(proto string, ports []uint16) {}
+
+// Probe needs Linux network namespaces: every Result is Unknown.
+func (l *Lab) Probe(ctx context.Context, v6 bool, proto string, src, dst netip.Addr, ports []uint16, timeout time.Duration) []Result {
+	res := make([]Result, len(ports))
+	for i, p := range ports {
+		res[i] = Result{Port: p, State: Unknown, Reason: ReasonLocalError, Err: ErrUnsupported}
+	}
+	return res
+}
