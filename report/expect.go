@@ -11,18 +11,18 @@ const (
 	StateUnknown  = "unknown"
 )
 
-// Expected is the state a prober from outside should see on a port the
-// rules treat as res; listening says whether something listens on a port
-// (after NAT, the port the packet was redirected to). certain is false
+// Expected is the state a prober from outside should see on port, which
+// the rules treat as res; listening says whether something listens on a
+// port (after NAT, the port the packet was redirected to). certain is false
 // when the outcomes disagree, a reply's fate is undecided, or the packet
 // is forwarded (what answers then is behind the host).
-func Expected(res rules.Result, proto uint8, listening func(port uint16) bool) (state string, certain bool) {
+func Expected(res rules.Result, proto uint8, port uint16, listening func(port uint16) bool) (state string, certain bool) {
 	if res.Truncated || len(res.Outcomes) == 0 {
 		return StateUnknown, false
 	}
-	state, certain = expectedOne(res.Outcomes[0], proto, listening)
+	state, certain = expectedOne(res.Outcomes[0], proto, port, listening)
 	for _, o := range res.Outcomes[1:] {
-		s, c := expectedOne(o, proto, listening)
+		s, c := expectedOne(o, proto, port, listening)
 		if s != state || !c {
 			return StateUnknown, false
 		}
@@ -30,7 +30,7 @@ func Expected(res rules.Result, proto uint8, listening func(port uint16) bool) (
 	return state, certain
 }
 
-func expectedOne(o rules.Outcome, proto uint8, listening func(uint16) bool) (string, bool) {
+func expectedOne(o rules.Outcome, proto uint8, port uint16, listening func(uint16) bool) (string, bool) {
 	if !o.Neighbor.Passes() {
 		// Without neighbour discovery nothing reaches the host at all.
 		return throughReply(o.Neighbor, StateUnknown)
@@ -42,7 +42,10 @@ func expectedOne(o rules.Outcome, proto uint8, listening func(uint16) bool) (str
 		if o.Forwarded {
 			return StateUnknown, false
 		}
-		if listening(o.Dport) {
+		if o.NATed {
+			port = o.Dport
+		}
+		if listening(port) {
 			return throughReply(o.Answer, StateOpen)
 		}
 		return throughReply(o.Refusal, StateClosed)

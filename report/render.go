@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -111,7 +112,8 @@ func certainCell(p Prediction) string {
 
 // WriteExplain prints every step of one packet's way, outcome by outcome.
 func WriteExplain(w io.Writer, q rules.Query, port uint16, res rules.Result) {
-	fmt.Fprintf(w, "%s %s %s:%d → %s:%d via %s\n", q.Family, ProtoName(q.Proto), q.Src, q.Sport, q.Dst, port, q.InIface)
+	fmt.Fprintf(w, "%s %s %s → %s via %s\n", q.Family, ProtoName(q.Proto),
+		netip.AddrPortFrom(q.Src, q.Sport), netip.AddrPortFrom(q.Dst, port), q.InIface)
 	for i, o := range res.Outcomes {
 		if len(res.Outcomes) > 1 {
 			fmt.Fprintf(w, "outcome %d of %d, assuming %s\n", i+1, len(res.Outcomes), assumptions(o.Assumed))
@@ -123,10 +125,26 @@ func WriteExplain(w io.Writer, q rules.Query, port uint16, res rules.Result) {
 			}
 		}
 		fmt.Fprintf(w, "  => %s, decided by %s\n", o.Verdict, ruleCell(o.Decider))
+		writeReply(w, "neighbour discovery", o.Neighbor)
+		writeReply(w, "a listening service's answer", o.Answer)
+		writeReply(w, "the host's refusal", o.Refusal)
 	}
 	if len(res.Undecided) > 0 {
 		fmt.Fprintf(w, "undecided: %s\n", strings.Join(res.Undecided, "; "))
 	}
+}
+
+// writeReply says what happens to one of the host's replies on its way
+// out, which decides what a prober sees.
+func writeReply(w io.Writer, what string, r *rules.Reply) {
+	if r == nil {
+		return
+	}
+	certain := ""
+	if !r.Certain {
+		certain = " (undecided: " + strings.Join(r.Undecided, "; ") + ")"
+	}
+	fmt.Fprintf(w, "     %s: %s by %s%s\n", what, r.Verdict, ruleCell(r.Decider), certain)
 }
 
 func ruleWhere(o rules.Origin) string {

@@ -165,7 +165,7 @@ func (w *walker) route() {
 	if !w.env.forwards(w.pkt.Family) {
 		// ip_error() drops silently when the interface does not forward.
 		w.out.Verdict = Verdict{Kind: Drop}
-		w.out.Decider = Origin{Table: "routing", Chain: "forwarding", Text: "destination is not local and forwarding is disabled"}
+		w.out.Decider = Origin{Table: "routing", Text: "destination is not local and forwarding is disabled"}
 		return
 	}
 	w.out.Forwarded = true

@@ -58,7 +58,7 @@ func testdataCases(t *testing.T) []kernelCase {
 	for _, ext := range []string{"v4", "v6"} {
 		paths, _ := filepath.Glob("../testdata/iptables/*." + ext)
 		for _, p := range paths {
-			out = append(out, kernelCase{name: "testdata/" + filepath.Base(p), path: p, v6: ext == "v6"})
+			out = append(out, newCase("testdata/"+filepath.Base(p), p))
 		}
 	}
 	if len(out) == 0 {
@@ -86,13 +86,14 @@ func corpusCases(t *testing.T) []kernelCase {
 		if len(col) < 8 || !strings.Contains(col[4], "iptables-save") || col[7] != "OK" {
 			continue
 		}
-		out = append(out, corpusCase(col[0]))
+		out = append(out, newCase("corpus/"+col[0], filepath.Join(corpusDir, col[0])))
 	}
 	return out
 }
 
-func corpusCase(name string) kernelCase {
-	c := kernelCase{name: "corpus/" + name, path: filepath.Join(corpusDir, name), v6: strings.HasSuffix(name, ".v6")}
+// newCase is the ruleset at path, with the sidecars beside it.
+func newCase(name, path string) kernelCase {
+	c := kernelCase{name: name, path: path, v6: strings.HasSuffix(path, ".v6")}
 	if _, err := os.Stat(c.path + ".ipsets"); err == nil {
 		c.ipsets = c.path + ".ipsets"
 	}
@@ -219,7 +220,7 @@ func probeAndCompare(ctx context.Context, t *testing.T, lab *sandbox.Lab, c kern
 	var tl tally
 	for _, r := range results {
 		res := predictionFor(preds, r.Port)
-		want, certain := report.Expected(res, q.Proto, func(p uint16) bool { return slices.Contains(listening, p) })
+		want, certain := report.Expected(res, q.Proto, r.Port, func(p uint16) bool { return slices.Contains(listening, p) })
 		switch {
 		case !certain:
 			tl.undecided++

@@ -109,6 +109,9 @@ func (rs *Ruleset) Merge(other *Ruleset) {
 }
 
 func (o Origin) String() string {
+	if o.Chain == "" {
+		return o.Table
+	}
 	if o.Position == 0 {
 		return fmt.Sprintf("%s %s policy", o.Table, o.Chain)
 	}
