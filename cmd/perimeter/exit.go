@@ -1,0 +1,45 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK       = 0
+	exitFindings = 1 // findings at or above the --fail-on threshold
+	exitUsage    = 2 // bad usage or bad input
+	exitHost     = 3 // the host could not be read
+)
+
+// usageError is bad usage or bad input (a malformed or missing file).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// hostError means the live host could not be read (not root, no tool).
+type hostError struct{ err error }
+
+func (e hostError) Error() string { return e.err.Error() }
+func (e hostError) Unwrap() error { return e.err }
+
+func badInput(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// exitCode maps an error to the documented exit code.
+func exitCode(err error) int {
+	var ue usageError
+	var he hostError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &he):
+		return exitHost
+	case errors.As(err, &ue):
+		return exitUsage
+	}
+	return exitUsage
+}
