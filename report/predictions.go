@@ -29,11 +29,17 @@ type Prediction struct {
 	Possible   []string         `json:"possible"`
 	Undecided  []string         `json:"undecided"`
 	Rule       rules.Origin     `json:"rule"`
-	NAT        string           `json:"nat,omitempty"`
-	Forwarded  bool             `json:"forwarded"`
-	InIface    string           `json:"in_interface"`
-	Source     netip.Addr       `json:"source"`
-	Dest       netip.Addr       `json:"destination"`
+	// SeenListening and SeenNotListening are what a prober from outside should see
+	// on these ports with and without a listener: the verdict, and the
+	// fate of the host's replies on their way out (StateUnknown when
+	// undecided, or when the packet is forwarded to another host).
+	SeenListening    string     `json:"seen_if_listening"`
+	SeenNotListening string     `json:"seen_if_not_listening"`
+	NAT              string     `json:"nat,omitempty"`
+	Forwarded        bool       `json:"forwarded"`
+	InIface          string     `json:"in_interface"`
+	Source           netip.Addr `json:"source"`
+	Dest             netip.Addr `json:"destination"`
 }
 
 // Flatten turns prediction sets into rows, one per port range.
@@ -56,6 +62,8 @@ func flat(q rules.Query, p rules.PortPrediction) Prediction {
 		Possible: p.Result.Verdicts(), Undecided: p.Result.Undecided, Rule: first.Decider,
 		Forwarded: first.Forwarded, InIface: q.InIface, Source: q.Src, Dest: q.Dst,
 	}
+	row.SeenListening, _ = Expected(p.Result, q.Proto, p.From, func(uint16) bool { return true })
+	row.SeenNotListening, _ = Expected(p.Result, q.Proto, p.From, func(uint16) bool { return false })
 	if first.NATed {
 		row.NAT = netip.AddrPortFrom(first.Dst, first.Dport).String()
 	}

@@ -32,9 +32,9 @@ func WritePredictionsTable(w io.Writer, sets []PredictionSet, notes []string) er
 	for _, s := range sets {
 		q := s.Query
 		fmt.Fprintf(w, "%s %s from %s via %s to %s\n", q.Family, ProtoName(q.Proto), q.Src, q.InIface, q.Dst)
-		t := newTable(w, "PORTS", "VERDICT", "LOG", "DECIDED BY", "CERTAIN")
+		t := newTable(w, "PORTS", "VERDICT", "SEEN", "LOG", "DECIDED BY", "CERTAIN")
 		for _, p := range Flatten([]PredictionSet{s}) {
-			if err := t.Append(ports(p), verdictCell(p), logCell(p), ruleCell(p.Rule), certainCell(p)); err != nil {
+			if err := t.Append(ports(p), verdictCell(p), seenCell(p), logCell(p), ruleCell(p.Rule), certainCell(p)); err != nil {
 				return err
 			}
 		}
@@ -74,6 +74,15 @@ func verdictCell(p Prediction) string {
 		v += " (forwarded)"
 	}
 	return v
+}
+
+// seenCell is what a prober sees, with a listener and without, in one
+// word when both agree.
+func seenCell(p Prediction) string {
+	if p.SeenListening == p.SeenNotListening {
+		return p.SeenListening
+	}
+	return p.SeenListening + "/" + p.SeenNotListening
 }
 
 func logCell(p Prediction) string {

@@ -65,10 +65,10 @@ type Origin struct {
 	Family   Family  `json:"family,omitempty"`
 	Table    string  `json:"table"`
 	Chain    string  `json:"chain"`
-	Position int     `json:"position,omitempty"` // 1-based within the chain; 0 for a policy
-	Line     int     `json:"line,omitempty"`     // line in Source
-	Handle   uint64  `json:"handle,omitempty"`   // nftables
-	Text     string  `json:"text"`               // as the source wrote it
+	Position int     `json:"position"`         // 1-based within the chain; 0 for a policy
+	Line     int     `json:"line,omitempty"`   // line in Source
+	Handle   uint64  `json:"handle,omitempty"` // nftables
+	Text     string  `json:"text"`             // as the source wrote it
 }
 
 // Table returns the table of that family and name, or nil.

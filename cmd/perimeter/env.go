@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 
 	"github.com/perimeter-dev/perimeter/exposure/hostinfo"
@@ -18,12 +19,23 @@ type packetOptions struct {
 	protocols  []string
 }
 
-// hostEnv turns the host's addressing into what the evaluator needs.
-func hostEnv(h *hostinfo.Host) *rules.Env {
-	env := &rules.Env{Local: h.Local(), Broadcast: h.Broadcast, IfaceAddrs: h.Addrs,
+// hostEnv turns the host's addressing into what the evaluator needs. The
+// queries' destinations are the host's by definition: a --destination the
+// user names (say, for rules read from another host's files) is local.
+func hostEnv(h *hostinfo.Host, qs []rules.Query) *rules.Env {
+	env := &rules.Env{Local: h.Local(), Broadcast: h.Broadcast, IfaceAddrs: maps.Clone(h.Addrs),
 		ForwardV4: h.ForwardV4, ForwardV6: h.ForwardV6}
+	if env.IfaceAddrs == nil {
+		env.IfaceAddrs = map[string][]netip.Addr{}
+	}
 	for _, r := range h.Routes {
 		env.Routes = append(env.Routes, rules.Route{Dst: r.Dst, Iface: r.Iface})
+	}
+	for _, q := range qs {
+		if !env.IsLocal(q.Dst) {
+			env.Local = append(env.Local, q.Dst)
+			env.IfaceAddrs[q.InIface] = append(env.IfaceAddrs[q.InIface], q.Dst)
+		}
 	}
 	return env
 }

@@ -72,7 +72,7 @@ func runRules(cmd *cobra.Command, o *rulesOptions) error {
 	if err != nil {
 		return err
 	}
-	env := hostEnv(host)
+	env := hostEnv(host, qs)
 	notes = append(rs.Notes, notes...)
 	if o.explain != "" {
 		return explain(cmd, rs, env, qs, o.explain)

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+const testdata = "../../testdata"
+
+// fileArgs reads the ufw-like rulesets with every address fixed, so the
+// output does not depend on the machine.
+var fileArgs = []string{
+	"--iptables-save", testdata + "/iptables/ufw-like.v4",
+	"--ip6tables-save", testdata + "/iptables/ufw-like.v6",
+	"--in-interface", "eth0",
+	"--destination", "198.18.0.1", "--destination", "2001:db8::1",
+	"--source", "203.0.113.9", "--source", "2001:db8:ffff::9",
+}
+
+func TestRulesGolden(t *testing.T) {
+	cases := map[string][]string{
+		"rules-ufw-like.txt":        {"rules"},
+		"rules-ufw-like.json":       {"rules", "--output", "json"},
+		"rules-explain-tcp-22.txt":  {"rules", "--explain", "tcp/22"},
+		"rules-ufw-like-udp-v6.txt": {"rules", "--family", "ipv6", "--protocol", "udp"},
+	}
+	for golden, args := range cases {
+		t.Run(golden, func(t *testing.T) {
+			stdout, stderr, code := runCLI(append(args, fileArgs...)...)
+			if code != exitOK || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			compareGolden(t, golden, stdout)
+		})
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.v4")
+	if err := os.WriteFile(bad, []byte("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dprot 22 -j ACCEPT\nCOMMIT\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"rules", "--iptables-save", bad}, exitUsage, `perimeter: parse ` + bad + `:3: unknown option "--dprot": -A INPUT -p tcp --dprot 22 -j ACCEPT`},
+		{[]string{"rules", "--iptables-save", "/nonexistent/rules.v4"}, exitUsage, "perimeter: open /nonexistent/rules.v4: no such file"},
+		{[]string{"rules", "--output", "yaml"}, exitUsage, `perimeter: --output "yaml": want table or json`},
+		{[]string{"rules", "--explain", "tcp:22"}, exitUsage, `perimeter: --explain "tcp:22": want PROTO/PORT, e.g. tcp/22`},
+		{[]string{"rules", "--bogus"}, exitUsage, "perimeter: unknown flag: --bogus"},
+		{[]string{"rules", "--ipset", "x"}, exitUsage, "perimeter: --ipset goes with --iptables-save or --ip6tables-save: the live read lists the host's ipsets itself"},
+		{[]string{"version", "extra"}, exitUsage, `perimeter: accepts 0 arg(s), received 1`},
+	}
+	for _, c := range cases {
+		stdout, stderr, code := runCLI(c.args...)
+		if code != c.code || strings.TrimSpace(stderr) != c.stderr || stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit %d, stderr %q and no output", c.args, code, stderr, stdout, c.code, c.stderr)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	stdout, _, code := runCLI("version")
+	if code != exitOK || !strings.HasPrefix(stdout, "perimeter ") {
+		t.Errorf("exit %d, output %q", code, stdout)
+	}
+}
+
+func runCLI(args ...string) (stdout, stderr string, code int) {
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func compareGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join(testdata, "golden", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/perimeter -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (if the change is right, run go test ./cmd/perimeter -update):\n%s", path, got)
+	}
+}
