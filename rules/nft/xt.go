@@ -1,0 +1,387 @@
+//go:build linux
+
+package nft
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/perimeter-dev/perimeter/rules"
+)
+
+// iptables-nft keeps the iptables extensions it has no native translation
+// for as xt match and target expressions: the extension's name, revision
+// and its kernel structure as a blob, in host byte order. perimeter
+// decodes the common ones; the rest become undecided matches, or for
+// targets an outcome it cannot tell.
+
+// xtExpr is an xt match or target.
+type xtExpr struct {
+	target bool
+	name   string
+	rev    uint32
+	info   []byte
+}
+
+var ne = binary.NativeEndian
+
+func (d *nlDecoder) xt(x *xtExpr) {
+	if x.target {
+		d.xtTarget(x)
+		return
+	}
+	ms, ok := d.xtMatch(x)
+	if !ok {
+		d.opaque(fmt.Sprintf("xt match %q", x.name))
+		return
+	}
+	for _, m := range ms {
+		d.add(&modelItem{m: m})
+	}
+}
+
+// xtMatch decodes a match extension into model matches; false when it
+// cannot.
+func (d *nlDecoder) xtMatch(x *xtExpr) ([]rules.Match, bool) {
+	b := x.info
+	switch x.name {
+	case "comment":
+		return nil, true
+	case "state":
+		if len(b) < 4 {
+			return nil, false
+		}
+		return ctBits(ne.Uint32(b), false, "-m state")
+	case "conntrack":
+		return xtConntrack(x.rev, b)
+	case "tcp", "udp":
+		return xtPorts(x.name, b)
+	case "multiport":
+		return xtMultiport(x.rev, b)
+	case "icmp", "icmp6":
+		return xtICMP(x.name, b)
+	case "addrtype":
+		return xtAddrtype(x.rev, b)
+	case "mark":
+		if len(b) < 9 || x.rev != 1 {
+			return nil, false
+		}
+		m := rules.NewMatch(rules.FieldMark, b[8] != 0, fmt.Sprintf("-m mark --mark 0x%x/0x%x", ne.Uint32(b), ne.Uint32(b[4:])),
+			rules.Point(rules.U32(ne.Uint32(b)&ne.Uint32(b[4:]))))
+		m.Mask = rules.U32(ne.Uint32(b[4:]))
+		return []rules.Match{m}, true
+	case "limit":
+		if len(b) < 8 {
+			return nil, false
+		}
+		return []rules.Match{rules.Limit(fmt.Sprintf("-m limit --limit-avg %d --limit-burst %d", ne.Uint32(b), ne.Uint32(b[4:])))}, true
+	}
+	return nil, false
+}
+
+// ctBits is a conntrack state list: x_tables numbers states as nft does,
+// and the DNAT and SNAT pseudo-states as bits 8 and 7.
+func ctBits(mask uint32, neg bool, text string) ([]rules.Match, bool) {
+	const snat, dnat = 1 << 7, 1 << 8
+	if mask&^(0x4f|snat|dnat) != 0 || mask == 0 {
+		return nil, false
+	}
+	bits := uint8(mask & 0x4f)
+	if mask&dnat != 0 {
+		bits |= uint8(rules.CtDNAT)
+	}
+	if mask&snat != 0 {
+		bits |= uint8(rules.CtSNAT)
+	}
+	return []rules.Match{rules.AnyBit(rules.FieldCtState, neg, fmt.Sprintf("%s 0x%x", text, mask), bits)}, true
+}
+
+// xtConntrack decodes a conntrack match that only lists states.
+func xtConntrack(rev uint32, b []byte) ([]rules.Match, bool) {
+	const flagsOff, invOff, stateOff = 146, 148, 150
+	const flagState, flagStateAlias = 1, 1 << 13
+	if len(b) < stateOff+2 || rev < 1 || rev > 3 {
+		return nil, false
+	}
+	flags, inv := ne.Uint16(b[flagsOff:]), ne.Uint16(b[invOff:])
+	if flags&^(flagState|flagStateAlias) != 0 || flags&flagState == 0 {
+		return nil, false
+	}
+	mask := uint32(b[stateOff])
+	if rev >= 2 {
+		mask = uint32(ne.Uint16(b[stateOff:]))
+	}
+	return ctBits(mask, inv&flagState != 0, "-m conntrack --ctstate")
+}
+
+// xtPorts decodes the tcp and udp matches: port ranges, and TCP flags.
+func xtPorts(name string, b []byte) ([]rules.Match, bool) {
+	if len(b) < 9 || name == "tcp" && len(b) < 12 {
+		return nil, false
+	}
+	inv := b[8]
+	if name == "tcp" {
+		inv = b[11]
+	}
+	var out []rules.Match
+	for i, f := range []rules.Field{rules.FieldSport, rules.FieldDport} {
+		lo, hi := ne.Uint16(b[i*4:]), ne.Uint16(b[i*4+2:])
+		neg := inv&(1<<i) != 0
+		if lo == 0 && hi == 0xffff && !neg {
+			continue
+		}
+		out = append(out, rules.NewMatch(f, neg, fmt.Sprintf("--%s %d:%d", map[int]string{0: "sport", 1: "dport"}[i], lo, hi),
+			rules.PortRange(lo, hi)))
+	}
+	if name == "tcp" {
+		if b[8] != 0 { // --tcp-option
+			return nil, false
+		}
+		if mask := b[9]; mask != 0 {
+			m := rules.NewMatch(rules.FieldTCPFlags, inv&4 != 0, fmt.Sprintf("--tcp-flags 0x%x 0x%x", mask, b[10]), rules.Point([]byte{b[10]}))
+			m.Mask = []byte{mask}
+			out = append(out, m)
+		}
+	}
+	return out, true
+}
+
+// xtMultiport decodes multiport: up to 15 ports or ranges.
+func xtMultiport(rev uint32, b []byte) ([]rules.Match, bool) {
+	const src, dst = 0, 1
+	if len(b) < 32 || rev == 1 && len(b) < 48 {
+		return nil, false
+	}
+	flags, count := b[0], int(b[1])
+	if count > 15 || flags != src && flags != dst {
+		return nil, false // "either" direction is an OR of two fields
+	}
+	var ivs []rules.Interval
+	var parts []string
+	for i := 0; i < count; i++ {
+		lo := ne.Uint16(b[2+2*i:])
+		hi := lo
+		if rev == 1 && b[32+i] != 0 && i+1 < count {
+			i++
+			hi = ne.Uint16(b[2+2*i:])
+		}
+		ivs = append(ivs, rules.PortRange(lo, hi))
+		parts = append(parts, fmt.Sprintf("%d:%d", lo, hi))
+	}
+	neg := rev == 1 && b[47] != 0
+	f, opt := rules.FieldDport, "--dports"
+	if flags == src {
+		f, opt = rules.FieldSport, "--sports"
+	}
+	return []rules.Match{rules.NewMatch(f, neg, "-m multiport "+opt+" "+strings.Join(parts, ","), ivs...)}, true
+}
+
+// xtICMP decodes icmp and icmp6: a type and a range of codes.
+func xtICMP(name string, b []byte) ([]rules.Match, bool) {
+	if len(b) < 4 {
+		return nil, false
+	}
+	typ, lo, hi, neg := b[0], b[1], b[2], b[3]&1 != 0
+	text := fmt.Sprintf("--%s-type %d/%d:%d", name, typ, lo, hi)
+	if typ == 0xff && !neg {
+		return nil, true // any type
+	}
+	if lo == 0 && hi == 0xff {
+		return []rules.Match{rules.NewMatch(rules.FieldICMPType, neg, text, rules.Point([]byte{typ}))}, true
+	}
+	if neg {
+		return nil, false // not (type and code): no single match says it
+	}
+	return []rules.Match{
+		rules.NewMatch(rules.FieldICMPType, false, text, rules.Point([]byte{typ})),
+		rules.NewMatch(rules.FieldICMPCode, false, text, rules.Interval{Lo: []byte{lo}, Hi: []byte{hi}}),
+	}, true
+}
+
+// xtAddrtype decodes addrtype: sets of routing types of the addresses.
+func xtAddrtype(rev uint32, b []byte) ([]rules.Match, bool) {
+	var srcT, dstT uint16
+	var invS, invD bool
+	switch {
+	case rev == 0 && len(b) >= 12:
+		srcT, dstT, invS, invD = ne.Uint16(b), ne.Uint16(b[2:]), ne.Uint32(b[4:]) != 0, ne.Uint32(b[8:]) != 0
+	case rev == 1 && len(b) >= 8:
+		flags := ne.Uint32(b[4:])
+		if flags&^3 != 0 {
+			return nil, false // limited to an interface
+		}
+		srcT, dstT, invS, invD = ne.Uint16(b), ne.Uint16(b[2:]), flags&1 != 0, flags&2 != 0
+	default:
+		return nil, false
+	}
+	var out []rules.Match
+	for _, t := range []struct {
+		types uint16
+		neg   bool
+		f     rules.Field
+		opt   string
+	}{{srcT, invS, rules.FieldSType, "--src-type"}, {dstT, invD, rules.FieldDType, "--dst-type"}} {
+		if t.types == 0 {
+			continue
+		}
+		var ivs []rules.Interval
+		for bit := 0; bit < 12; bit++ {
+			if t.types&(1<<bit) != 0 {
+				ivs = append(ivs, rules.Point([]byte{byte(bit)}))
+			}
+		}
+		out = append(out, rules.NewMatch(t.f, t.neg, fmt.Sprintf("-m addrtype %s 0x%x", t.opt, t.types), ivs...))
+	}
+	return out, true
+}
+
+// xtTarget decodes a target extension.
+func (d *nlDecoder) xtTarget(x *xtExpr) {
+	b := x.info
+	text := fmt.Sprintf("xt target %q", x.name)
+	switch x.name {
+	case "LOG":
+		if len(b) >= 32 {
+			l := rules.Log{Kind: "LOG", Prefix: cstring(b[2:32])}
+			if int(b[0]) < len(logLevels) {
+				l.Level = logLevels[b[0]]
+			}
+			d.add(&effect{st: rules.Statement{Kind: rules.StmtLog, Log: &l, Text: fmt.Sprintf("-j LOG --log-prefix %q", l.Prefix)}})
+			return
+		}
+	case "NFLOG":
+		if len(b) >= 76 {
+			l := rules.Log{Kind: "NFLOG", Group: int(ne.Uint16(b[4:])), Prefix: cstring(b[12:76])}
+			d.add(&effect{st: rules.Statement{Kind: rules.StmtLog, Log: &l, Text: fmt.Sprintf("-j NFLOG --nflog-group %d", l.Group)}})
+			return
+		}
+	case "REJECT":
+		if v, ok := xtReject(d.fam, b); ok {
+			d.add(&verdictItem{v: v, text: "-j REJECT --reject-with " + v.RejectWith})
+			return
+		}
+	case "MARK":
+		if len(b) >= 8 && x.rev == 2 {
+			st := rules.Statement{Kind: rules.StmtSetMark, Value: ne.Uint32(b), Mask: ne.Uint32(b[4:]),
+				Text: fmt.Sprintf("-j MARK --set-xmark 0x%x/0x%x", ne.Uint32(b), ne.Uint32(b[4:]))}
+			d.add(&effect{st: st})
+			return
+		}
+	case "CONNMARK":
+		if st, ok := xtConnmark(x.rev, b); ok {
+			d.add(&effect{st: st})
+			return
+		}
+	case "CT":
+		if len(b) >= 2 {
+			if ne.Uint16(b)&1 != 0 { // XT_CT_NOTRACK
+				d.add(&effect{st: rules.Statement{Kind: rules.StmtNotrack, Text: "-j CT --notrack"}})
+			} else {
+				d.add(other("-j CT"))
+			}
+			return
+		}
+	case "NOTRACK":
+		d.add(&effect{st: rules.Statement{Kind: rules.StmtNotrack, Text: "-j NOTRACK"}})
+		return
+	case "NFQUEUE":
+		if len(b) >= 2 {
+			q := fmt.Sprintf("num %d", ne.Uint16(b))
+			d.add(&verdictItem{v: rules.Verdict{Kind: rules.Queue, Queue: q}, text: "-j NFQUEUE --queue-" + q})
+			return
+		}
+	case "DNAT", "REDIRECT":
+		if t, ok := xtNAT(x.rev, d.fam, b); ok {
+			kind := rules.DNAT
+			if x.name == "REDIRECT" {
+				kind = rules.Redirect
+			}
+			d.add(&verdictItem{v: rules.Verdict{Kind: kind, NAT: t.model()}, text: "-j " + x.name + " " + t.String()})
+			return
+		}
+	case "SNAT", "MASQUERADE":
+		d.add(other("-j " + x.name))
+		d.add(&verdictItem{v: rules.Verdict{Kind: rules.Accept}})
+		return
+	case "TRACE", "TCPMSS", "CHECKSUM", "CLASSIFY", "DSCP", "TOS", "TTL", "HL", "SECMARK", "CONNSECMARK",
+		"AUDIT", "IDLETIMER", "LED", "RATEEST", "TEE", "SET":
+		d.add(other("-j " + x.name))
+		return
+	}
+	// A target perimeter cannot read: it may end the packet's walk in
+	// any way, so the outcome is the one perimeter cannot tell.
+	d.add(&verdictItem{v: rules.Verdict{Kind: rules.Queue, Queue: text}, text: text})
+}
+
+// xtReject decodes REJECT's reject type.
+func xtReject(fam rules.Family, b []byte) (rules.Verdict, bool) {
+	if len(b) < 4 {
+		return rules.Verdict{}, false
+	}
+	with := ne.Uint32(b)
+	v4 := []string{rules.RejectNetUnreach, rules.RejectHostUnreach, rules.RejectProtoUnreach, rules.RejectPortUnreach,
+		"", rules.RejectNetProhib, rules.RejectHostProhib, rules.RejectTCPReset, rules.RejectAdminProhib}
+	v6 := []string{rules.RejectNoRoute6, rules.RejectAdminProhib6, "", rules.RejectAddrUnreach6, rules.RejectPortUnreach6,
+		"", rules.RejectTCPReset, rules.RejectPolicyFail6, rules.RejectRejectRoute6}
+	list := v4
+	if fam == rules.FamilyIPv6 {
+		list = v6
+	}
+	if int(with) >= len(list) || list[with] == "" {
+		return rules.Verdict{}, false
+	}
+	return rejectWith(list[with]), true
+}
+
+// xtConnmark decodes CONNMARK's set, save and restore.
+func xtConnmark(rev uint32, b []byte) (rules.Statement, bool) {
+	if rev != 1 || len(b) < 13 {
+		return rules.Statement{}, false
+	}
+	ctmark, ctmask, nfmask, mode := ne.Uint32(b), ne.Uint32(b[4:]), ne.Uint32(b[8:]), b[12]
+	all := ^uint32(0)
+	switch {
+	case mode == 0:
+		return rules.Statement{Kind: rules.StmtSetCtMark, Value: ctmark, Mask: ctmask, Text: fmt.Sprintf("-j CONNMARK --set-xmark 0x%x/0x%x", ctmark, ctmask)}, true
+	case mode == 1 && ctmask == all:
+		return rules.Statement{Kind: rules.StmtSaveMark, Mask: nfmask, Text: "-j CONNMARK --save-mark"}, true
+	case mode == 2 && nfmask == all:
+		return rules.Statement{Kind: rules.StmtRestoreMark, Mask: ctmask, Text: "-j CONNMARK --restore-mark"}, true
+	}
+	return rules.Statement{}, false
+}
+
+// xtNAT decodes DNAT's and REDIRECT's ranges: revision 0 is IPv4's
+// multi-range, later ones nf_nat_range.
+func xtNAT(rev uint32, fam rules.Family, b []byte) (natTarget, bool) {
+	const mapIPs, protoSpecified = 1, 2
+	var t natTarget
+	var flags uint32
+	var lo, hi, plo, phi []byte
+	switch {
+	case rev == 0 && len(b) >= 20 && fam == rules.FamilyIPv4:
+		if ne.Uint32(b) != 1 {
+			return t, false
+		}
+		flags, lo, hi, plo, phi = ne.Uint32(b[4:]), b[8:12], b[12:16], b[16:18], b[18:20]
+	case rev >= 1 && len(b) >= 40:
+		n := 16
+		if fam == rules.FamilyIPv4 {
+			n = 4
+		}
+		flags, lo, hi, plo, phi = ne.Uint32(b), b[4:4+n], b[20:20+n], b[36:38], b[38:40]
+	default:
+		return t, false
+	}
+	if flags&mapIPs != 0 {
+		t.addr, _ = netip.AddrFromSlice(bytes.Clone(lo))
+		t.addrHi, _ = netip.AddrFromSlice(bytes.Clone(hi))
+	}
+	if flags&protoSpecified != 0 {
+		t.port, t.portHi = binary.BigEndian.Uint16(plo), binary.BigEndian.Uint16(phi)
+	}
+	return t, true
+}
