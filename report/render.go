@@ -67,6 +67,9 @@ func verdictCell(p Prediction) string {
 	if p.RejectWith != "" {
 		v += ":" + p.RejectWith
 	}
+	if !p.Certain {
+		v = strings.Join(p.Possible, "|")
+	}
 	if p.NAT != "" {
 		v += " → " + p.NAT
 	}
@@ -116,7 +119,7 @@ func certainCell(p Prediction) string {
 	if p.Certain {
 		return "yes"
 	}
-	return "no: " + strings.Join(p.Possible, "|") + " by " + strings.Join(p.Undecided, "; ")
+	return "no, depends on " + strings.Join(p.Undecided, "; ")
 }
 
 // WriteExplain prints every step of one packet's way, outcome by outcome.

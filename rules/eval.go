@@ -192,6 +192,9 @@ func (w *walker) finish() {
 	if w.acceptedByRule {
 		w.out.Decider = w.acceptRule
 	}
+	if w.out.Decider.Table == "" {
+		w.out.Decider = Origin{Table: "no rules", Text: "no base chain on the way filters this packet"}
+	}
 }
 
 func (w *walker) assumed() []Assumption {

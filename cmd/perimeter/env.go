@@ -15,6 +15,7 @@ type packetOptions struct {
 	sources    []string
 	dests      []string
 	sourcePort uint16
+	forwarding string
 	families   []string
 	protocols  []string
 }
@@ -22,9 +23,12 @@ type packetOptions struct {
 // hostEnv turns the host's addressing into what the evaluator needs. The
 // queries' destinations are the host's by definition: a --destination the
 // user names (say, for rules read from another host's files) is local.
-func hostEnv(h *hostinfo.Host, qs []rules.Query) *rules.Env {
+func (o *packetOptions) hostEnv(h *hostinfo.Host, qs []rules.Query) *rules.Env {
 	env := &rules.Env{Local: h.Local(), Broadcast: h.Broadcast, IfaceAddrs: maps.Clone(h.Addrs),
 		ForwardV4: h.ForwardV4, ForwardV6: h.ForwardV6}
+	if o.forwarding != "auto" {
+		env.ForwardV4, env.ForwardV6 = o.forwarding == "on", o.forwarding == "on"
+	}
 	if env.IfaceAddrs == nil {
 		env.IfaceAddrs = map[string][]netip.Addr{}
 	}

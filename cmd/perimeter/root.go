@@ -37,7 +37,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newVersionCmd(), newRulesCmd())
+	root.AddCommand(newVersionCmd(), newRulesCmd(), newListenersCmd(), newProbeCmd())
 	return root
 }
 

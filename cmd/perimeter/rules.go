@@ -52,6 +52,7 @@ func addPacketFlags(cmd *cobra.Command, o *packetOptions) {
 	f.StringArrayVar(&o.sources, "source", nil, "source address of the packets, one per family (default: an address outside every prefix the rules name)")
 	f.StringArrayVar(&o.dests, "destination", nil, "destination address, one per family (default: the interface's first address)")
 	f.Uint16Var(&o.sourcePort, "source-port", 0, "source port (default: any, which leaves source-port matches undecided)")
+	f.StringVar(&o.forwarding, "forwarding", "auto", "whether the host forwards (decides the fate of DNATed packets): auto (the host's sysctls), on, off")
 	f.StringSliceVar(&o.families, "family", []string{"ipv4", "ipv6"}, "families to predict: ipv4, ipv6")
 	f.StringSliceVar(&o.protocols, "protocol", []string{"tcp", "udp"}, "protocols to predict: tcp, udp")
 }
@@ -72,7 +73,7 @@ func runRules(cmd *cobra.Command, o *rulesOptions) error {
 	if err != nil {
 		return err
 	}
-	env := hostEnv(host, qs)
+	env := o.packet.hostEnv(host, qs)
 	notes = append(rs.Notes, notes...)
 	if o.explain != "" {
 		return explain(cmd, rs, env, qs, o.explain)
@@ -90,6 +91,9 @@ func runRules(cmd *cobra.Command, o *rulesOptions) error {
 func (o *rulesOptions) validate() error {
 	if o.output != "table" && o.output != "json" {
 		return badInput("--output %q: want table or json", o.output)
+	}
+	if !slices.Contains([]string{"auto", "on", "off"}, o.packet.forwarding) {
+		return badInput("--forwarding %q: want auto, on or off", o.packet.forwarding)
 	}
 	for _, f := range o.packet.families {
 		if f != "ipv4" && f != "ipv6" {

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/perimeter-dev/perimeter/exposure/sockets"
+	"github.com/perimeter-dev/perimeter/report"
+)
+
+type listenersOptions struct {
+	netns  string
+	output string
+}
+
+func newListenersCmd() *cobra.Command {
+	o := &listenersOptions{}
+	cmd := &cobra.Command{
+		Use:   "listeners",
+		Short: "List the listening TCP and bound UDP sockets, with their processes",
+		Long: `Lists every listening TCP socket and every bound, unconnected UDP socket,
+IPv4 and IPv6, from the kernel (sock_diag): bound address and port, whether
+a [::] socket also serves IPv4 (v6only off), the interface it is bound to,
+its user and the processes that hold it. Without root, the owners of other
+users' sockets are hidden.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runListeners(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.netns, "netns", "", "network namespace to list: a name from `ip netns` or a path like /proc/PID/ns/net (default: this one)")
+	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	return cmd
+}
+
+func runListeners(cmd *cobra.Command, o *listenersOptions) error {
+	if o.output != "table" && o.output != "json" {
+		return badInput("--output %q: want table or json", o.output)
+	}
+	l, err := sockets.List(cmd.Context(), sockets.Options{Netns: o.netns})
+	if err != nil {
+		return hostError{fmt.Errorf("list sockets: %w", err)}
+	}
+	if o.output == "json" {
+		return report.WriteListenersJSON(cmd.OutOrStdout(), l)
+	}
+	return report.WriteListenersTable(cmd.OutOrStdout(), l)
+}

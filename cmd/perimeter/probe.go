@@ -1,0 +1,207 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/perimeter-dev/perimeter/exposure/probe"
+	"github.com/perimeter-dev/perimeter/report"
+)
+
+type probeOptions struct {
+	ports     string
+	protocols []string
+	mode      string
+	output    string
+	source    string
+	maxRate   float64
+	wait      time.Duration
+}
+
+func newProbeCmd() *cobra.Command {
+	o := &probeOptions{}
+	cmd := &cobra.Command{
+		Use:   "probe TARGET",
+		Short: "Probe a host's ports and tell open, closed, rejected and stealth apart",
+		Long: `Probes the TCP and UDP ports of TARGET (an address or a host name) and
+classifies each as open, closed, rejected (ICMP unreachable, with its type),
+stealth (silence) or unknown, with the reason, the reply's TTL and the round
+trip. Probes go to TARGET and nowhere else.
+
+TCP uses raw SYNs when the process may open raw sockets (root or
+CAP_NET_RAW) and plain connect() otherwise; UDP needs no privilege. Silent
+ports are retried, the rate backs off when replies go missing, and ports
+that may have been silenced by the target's ICMP rate limit are re-probed
+slowly (up to --rate-limit-wait). Ctrl-C stops at once and prints what was
+found. --output json is the format the audit imports from a remote vantage.`,
+		Example: `  perimeter probe 198.18.0.1 --ports all
+  perimeter probe db.example.net --protocol tcp,udp --ports top,5432 --output json`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runProbe(cmd, o, args[0]) },
+	}
+	f := cmd.Flags()
+	f.StringVarP(&o.ports, "ports", "p", "top", "ports: a list and ranges (22,80,8000-8100), all, top, or a mix")
+	f.StringSliceVar(&o.protocols, "protocol", []string{"tcp"}, "protocols: tcp, udp")
+	f.StringVar(&o.mode, "mode", "auto", "TCP probe mode: auto, connect or syn")
+	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
+	f.StringVar(&o.source, "source", "", "address to probe from (default: the route's)")
+	f.Float64Var(&o.maxRate, "max-rate", 0, "most packets a second (default: as fast as replies keep up)")
+	f.DurationVar(&o.wait, "rate-limit-wait", probe.DefaultRateLimitWait, "longest slow re-probing of ports the target's ICMP rate limit may have silenced")
+	return cmd
+}
+
+func runProbe(cmd *cobra.Command, o *probeOptions, target string) error {
+	jobs, opts, err := o.parse()
+	if err != nil {
+		return err
+	}
+	ctx := cmd.Context()
+	addr, note, err := resolveTarget(ctx, target)
+	if err != nil {
+		return err
+	}
+	if isLocalAddr(addr) {
+		opts.TargetNetns = probe.Here // this host: its ICMP counters are ours to read
+	}
+	bar := newProgressBar(cmd.ErrOrStderr())
+	opts.Progress = bar.update
+	rep, err := probe.Run(ctx, addr, jobs, opts)
+	bar.clear()
+	if err != nil {
+		return probeError(err)
+	}
+	if note != "" {
+		rep.Notes = append([]string{note}, rep.Notes...)
+	}
+	if err := o.write(cmd.OutOrStdout(), rep); err != nil {
+		return err
+	}
+	if rep.Interrupted {
+		return errors.New("interrupted: the results above are partial")
+	}
+	return nil
+}
+
+func (o *probeOptions) parse() ([]probe.Job, probe.Options, error) {
+	opts := probe.Options{Mode: probe.Mode(o.mode), MaxRate: o.maxRate, RateLimitWait: o.wait}
+	if !slices.Contains([]probe.Mode{probe.ModeAuto, probe.ModeConnect, probe.ModeSyn}, opts.Mode) {
+		return nil, opts, badInput("--mode %q: want auto, connect or syn", o.mode)
+	}
+	if o.output != "table" && o.output != "json" {
+		return nil, opts, badInput("--output %q: want table or json", o.output)
+	}
+	if o.wait <= 0 {
+		opts.RateLimitWait = -1
+	}
+	if o.source != "" {
+		a, err := netip.ParseAddr(o.source)
+		if err != nil {
+			return nil, opts, badInput("--source %q: not an IP address", o.source)
+		}
+		opts.Source = a
+	}
+	jobs, err := o.jobs()
+	return jobs, opts, err
+}
+
+func (o *probeOptions) jobs() ([]probe.Job, error) {
+	var jobs []probe.Job
+	for _, p := range o.protocols {
+		if p != "tcp" && p != "udp" {
+			return nil, badInput("--protocol %q: want tcp or udp", p)
+		}
+		ports, err := probe.ParsePorts(o.ports, p)
+		if err != nil {
+			return nil, badInput("--%v", err)
+		}
+		jobs = append(jobs, probe.Job{Proto: p, Ports: ports})
+	}
+	return jobs, nil
+}
+
+// resolveTarget takes an address as it is, or the first address of a host
+// name (saying so when it has more).
+func resolveTarget(ctx context.Context, target string) (netip.Addr, string, error) {
+	if a, err := netip.ParseAddr(target); err == nil {
+		return a.Unmap(), "", nil
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", target)
+	if err != nil || len(addrs) == 0 {
+		return netip.Addr{}, "", badInput("target %q: not an address, and no host of that name: %v", target, err)
+	}
+	a := addrs[0].Unmap()
+	note := fmt.Sprintf("%s resolved to %s", target, a)
+	if len(addrs) > 1 {
+		note += fmt.Sprintf(" (it has %d addresses; only this one was probed)", len(addrs))
+	}
+	return a, note, nil
+}
+
+func isLocalAddr(a netip.Addr) bool {
+	if a.IsLoopback() {
+		return true
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, x := range addrs {
+		if p, err := netip.ParsePrefix(x.String()); err == nil && p.Addr().Unmap() == a {
+			return true
+		}
+	}
+	return false
+}
+
+func probeError(err error) error {
+	if errors.Is(err, probe.ErrNoRawSocket) || errors.Is(err, probe.ErrUnsupported) {
+		return hostError{err}
+	}
+	if errors.Is(err, probe.ErrBadTarget) {
+		return usageError{err}
+	}
+	return hostError{err}
+}
+
+func (o *probeOptions) write(w io.Writer, rep *probe.Report) error {
+	if o.output == "json" {
+		return report.WriteProbeJSON(w, rep)
+	}
+	return report.WriteProbeTable(w, rep)
+}
+
+// progressBar draws on a terminal once a run has lasted a second.
+type progressBar struct {
+	w     io.Writer
+	on    bool
+	drawn bool
+}
+
+func newProgressBar(w io.Writer) *progressBar {
+	f, ok := w.(*os.File)
+	if !ok {
+		return &progressBar{}
+	}
+	st, err := f.Stat()
+	return &progressBar{w: w, on: err == nil && st.Mode()&os.ModeCharDevice != 0}
+}
+
+func (b *progressBar) update(p probe.Progress) {
+	if !b.on || p.Elapsed < time.Second {
+		return
+	}
+	fmt.Fprintf(b.w, "\r\033[K%s", report.ProgressLine(p, 30))
+	b.drawn = true
+}
+
+func (b *progressBar) clear() {
+	if b.drawn {
+		fmt.Fprint(b.w, "\r\033[K")
+	}
+}
