@@ -14,8 +14,8 @@ const (
 // Expected is the state a prober from outside should see on port, which
 // the rules treat as res; listening says whether something listens on a
 // port (after NAT, the port the packet was redirected to). certain is false
-// when the outcomes disagree, a reply's fate is undecided, or the packet
-// is forwarded (what answers then is behind the host).
+// when the outcomes disagree or a reply's fate is undecided. For a packet
+// forwarded to another host, listening speaks of that host.
 func Expected(res rules.Result, proto uint8, port uint16, listening func(port uint16) bool) (state string, certain bool) {
 	if res.Truncated || len(res.Outcomes) == 0 {
 		return StateUnknown, false
@@ -39,9 +39,6 @@ func expectedOne(o rules.Outcome, proto uint8, port uint16, listening func(uint1
 	case rules.Drop:
 		return StateStealth, true
 	case rules.Accept:
-		if o.Forwarded {
-			return StateUnknown, false
-		}
 		if o.NATed {
 			port = o.Dport
 		}

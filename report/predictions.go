@@ -32,7 +32,8 @@ type Prediction struct {
 	// SeenListening and SeenNotListening are what a prober from outside should see
 	// on these ports with and without a listener: the verdict, and the
 	// fate of the host's replies on their way out (StateUnknown when
-	// undecided, or when the packet is forwarded to another host).
+	// undecided; for a forwarded packet, with or without a listener on the
+	// host it is forwarded to).
 	SeenListening    string     `json:"seen_if_listening"`
 	SeenNotListening string     `json:"seen_if_not_listening"`
 	NAT              string     `json:"nat,omitempty"`

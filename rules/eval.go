@@ -126,6 +126,7 @@ type walker struct {
 	// that accepted the packet in a base chain.
 	acceptRule, acceptPolicy Origin
 	acceptedByRule           bool
+	acceptedByChain          bool
 }
 
 func newWalker(rs *Ruleset, env *Env, p Packet, hc hookChains, assume map[string]bool) *walker {
@@ -170,6 +171,7 @@ func (w *walker) route() {
 	}
 	w.out.Forwarded = true
 	w.oif = w.env.routeIface(w.pkt.Dst)
+	w.out.OutIface = w.oif
 	if w.oif == "" {
 		w.oif = unknownIface
 	}
@@ -192,7 +194,7 @@ func (w *walker) finish() {
 	if w.acceptedByRule {
 		w.out.Decider = w.acceptRule
 	}
-	if w.out.Decider.Table == "" {
+	if !w.acceptedByChain {
 		w.out.Decider = Origin{Table: "no rules", Text: "no base chain on the way filters this packet"}
 	}
 }
@@ -249,5 +251,5 @@ func (w *walker) noteAccept(by Origin, policy bool) {
 	if !policy {
 		w.acceptRule, w.acceptedByRule = by, true
 	}
-	w.acceptPolicy = by
+	w.acceptPolicy, w.acceptedByChain = by, true
 }

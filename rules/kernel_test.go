@@ -104,22 +104,40 @@ func newCase(name, path string) kernelCase {
 }
 
 // tally counts ports by how the prediction met the kernel.
-type tally struct{ agreed, undecided, disagreed, rulesets int }
+type tally struct{ agreed, forwarded, undecided, disagreed, rulesets int }
 
 func (a *tally) add(b tally) {
 	a.agreed += b.agreed
+	a.forwarded += b.forwarded
 	a.undecided += b.undecided
 	a.disagreed += b.disagreed
 	a.rulesets += b.rulesets
 }
 
 func (a tally) String() string {
-	return fmt.Sprintf("%d rulesets, %d ports agreed with the kernel, %d undecided (not compared), %d disagreed",
-		a.rulesets, a.agreed, a.undecided, a.disagreed)
+	return fmt.Sprintf("%d rulesets, %d ports agreed with the kernel (%d of them forwarded), %d undecided (not compared), %d disagreed",
+		a.rulesets, a.agreed, a.forwarded, a.undecided, a.disagreed)
+}
+
+// labConfigs gives the rulesets that need more than the two-namespace lab
+// theirs: a Docker host's containers sit behind docker0.
+var labConfigs = map[string]sandbox.Config{
+	"testdata/docker-published.v4": {Backend: &sandbox.Backend{Iface: "docker0",
+		TargetAddrs: prefixes("198.19.0.1/16"),
+		Addrs:       prefixes("198.19.0.2/16", "198.19.0.3/16", "198.19.0.4/16", "198.19.0.5/16")}},
+}
+
+func prefixes(ss ...string) []netip.Prefix {
+	out := make([]netip.Prefix, len(ss))
+	for i, s := range ss {
+		out[i] = netip.MustParsePrefix(s)
+	}
+	return out
 }
 
 func checkKernel(t *testing.T, c kernelCase) tally {
-	lab := labtest.NewTestLab(t, sandbox.Config{})
+	cfg := labConfigs[c.name]
+	lab := labtest.NewTestLab(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	fromFile := loadCase(ctx, t, lab, c)
@@ -128,7 +146,7 @@ func checkKernel(t *testing.T, c kernelCase) tally {
 	if c.v6 {
 		fam = rules.FamilyIPv6
 	}
-	env := labEnv(lab)
+	env := labEnvFor(lab, cfg)
 	total := tally{rulesets: 1}
 	for _, proto := range []uint8{rules.ProtoTCP, rules.ProtoUDP} {
 		q := rules.Query{Family: fam, Proto: proto, InIface: lab.TargetIface, Src: lab.ProberAddr(c.v6), Dst: lab.TargetAddr(c.v6)}
@@ -179,13 +197,27 @@ func readBack(t *testing.T, lab *sandbox.Lab) *rules.Ruleset {
 	return rs
 }
 
-func labEnv(lab *sandbox.Lab) *rules.Env {
+// labEnv is what the evaluator must know of a plain lab's target.
+func labEnv(lab *sandbox.Lab) *rules.Env { return labEnvFor(lab, sandbox.Config{}) }
+
+// labEnvFor is labEnv for a lab made with cfg.
+func labEnvFor(lab *sandbox.Lab, cfg sandbox.Config) *rules.Env {
 	env := &rules.Env{IfaceAddrs: map[string][]netip.Addr{}}
-	for _, p := range lab.TargetAddrs {
-		env.Local = append(env.Local, p.Addr())
-		env.IfaceAddrs[lab.TargetIface] = append(env.IfaceAddrs[lab.TargetIface], p.Addr())
+	addIface(env, lab.TargetIface, lab.TargetAddrs)
+	if b := cfg.Backend; b != nil {
+		env.ForwardV4, env.ForwardV6 = true, true
+		addIface(env, b.Iface, b.TargetAddrs)
 	}
 	return env
+}
+
+// addIface gives the host an interface with addresses and their routes.
+func addIface(env *rules.Env, name string, addrs []netip.Prefix) {
+	for _, p := range addrs {
+		env.Local = append(env.Local, p.Addr())
+		env.IfaceAddrs[name] = append(env.IfaceAddrs[name], p.Addr())
+		env.Routes = append(env.Routes, rules.Route{Dst: p.Masked(), Iface: name})
+	}
 }
 
 // sameAsFile checks the live read-back predicts what the file does.
@@ -216,6 +248,10 @@ func probeAndCompare(ctx context.Context, t *testing.T, lab *sandbox.Lab, c kern
 	listening := listeners(ports)
 	must(t, lab.Listen(proto, listening))
 	defer lab.StopListening(proto, listening)
+	if lab.Backend != "" {
+		must(t, lab.ListenIn(lab.Backend, proto, listening))
+		defer lab.StopListeningIn(lab.Backend, proto, listening)
+	}
 	v6 := q.Family == rules.FamilyIPv6
 	isListening := func(p uint16) bool { return slices.Contains(listening, p) }
 	expect := func(port uint16) (rules.Result, string, bool) {
@@ -230,7 +266,7 @@ func probeAndCompare(ctx context.Context, t *testing.T, lab *sandbox.Lab, c kern
 		case !certain:
 			tl.undecided++
 		case string(r.State) == want:
-			tl.agreed++
+			tl.agree(predictionFor(preds, r.Port))
 		default:
 			again = append(again, r.Port)
 		}
@@ -240,7 +276,7 @@ func probeAndCompare(ctx context.Context, t *testing.T, lab *sandbox.Lab, c kern
 	for _, r := range lab.Probe(ctx, v6, proto, q.Src, q.Dst, again, 3*time.Second) {
 		res, want, _ := expect(r.Port)
 		if string(r.State) == want {
-			tl.agreed++
+			tl.agree(res)
 			continue
 		}
 		tl.disagreed++
@@ -249,6 +285,13 @@ func probeAndCompare(ctx context.Context, t *testing.T, lab *sandbox.Lab, c kern
 			first.Verdict, first.Decider.Text, r)
 	}
 	return tl
+}
+
+func (a *tally) agree(res rules.Result) {
+	a.agreed++
+	if res.Outcomes[0].Forwarded {
+		a.forwarded++
+	}
 }
 
 func portsToProbe(seed string, preds []rules.PortPrediction) []uint16 {

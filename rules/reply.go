@@ -29,7 +29,8 @@ func (rs *Ruleset) replies(o *Outcome, p Packet, env *Env, out hookChains) {
 	switch o.Verdict.Kind {
 	case Accept:
 		if o.Forwarded {
-			return // the answer comes from behind the host, through forward
+			rs.forwardedReplies(o, back, p.InIface, env, out)
+			return
 		}
 		answer := back
 		answer.TCPFlags = TCPSyn | TCPAck
@@ -40,6 +41,35 @@ func (rs *Ruleset) replies(o *Outcome, p Packet, env *Env, out hookChains) {
 		r.CtState = CtRelated // REJECT attaches its response to the conntrack entry as related
 		o.Refusal = rs.reply(r, p.InIface, env, out)
 	}
+}
+
+// forwardedReplies fills the replies of a forwarded packet: they come from
+// the host behind, in through the interface the packet left by, and are
+// forwarded back out the way it came.
+func (rs *Ruleset) forwardedReplies(o *Outcome, back Packet, oif string, env *Env, hc hookChains) {
+	back.InIface = o.OutIface
+	if back.InIface == "" {
+		back.InIface = unknownIface
+	}
+	answer := back
+	answer.TCPFlags = TCPSyn | TCPAck
+	o.Answer = rs.through(answer, oif, env, hc)
+	o.Refusal = rs.through(refusal(back, ""), oif, env, hc)
+}
+
+// through walks a reply forwarded by the host: prerouting, forward and
+// postrouting, leaving through oif.
+func (rs *Ruleset) through(p Packet, oif string, env *Env, hc hookChains) *Reply {
+	return replyOf(rs.walkAll(p, env, hc, func(w *walker) {
+		if w.runHook(HookIngress) && w.runHook(HookPrerouting) {
+			w.oif = oif
+			w.changed()
+			if w.runHook(HookForward) {
+				w.runHook(HookPostrouting)
+			}
+		}
+		w.finish()
+	}))
 }
 
 // refusal is the host's "nobody here": with "" the stack's own (a TCP

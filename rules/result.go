@@ -32,6 +32,7 @@ type Outcome struct {
 	Dport     uint16
 	NATed     bool
 	Forwarded bool
+	OutIface  string // where a forwarded packet leaves; "" when unknown
 	// Answer is the fate of a listening service's reply (SYN-ACK, UDP
 	// datagram) to an accepted packet; Refusal that of the host's "nobody
 	// here" (RST, ICMP port unreachable) or of a REJECT's response. Nil

@@ -109,8 +109,8 @@ func (rs *Ruleset) Merge(other *Ruleset) {
 }
 
 func (o Origin) String() string {
-	if o.Chain == "" {
-		return o.Table
+	if o.Chain == "" && o.Position == 0 {
+		return o.Table // not a rule: "routing", "no rules"
 	}
 	if o.Position == 0 {
 		return fmt.Sprintf("%s %s policy", o.Table, o.Chain)

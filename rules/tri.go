@@ -107,7 +107,7 @@ func (w *walker) computeKey(f Field) (key []byte, ok, unknown bool) {
 	case FieldDport:
 		return U16(p.Dport), p.hasPorts(), false
 	case FieldIIF:
-		return IfaceKey(p.InIface), true, false
+		return IfaceKey(p.InIface), true, p.InIface == unknownIface
 	case FieldOIF:
 		return IfaceKey(w.oif), true, w.oif == unknownIface
 	case FieldCtState:

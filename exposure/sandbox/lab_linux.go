@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ const netnsDir = "/var/run/netns"
 type labSys struct {
 	ip             string // path of ip(8)
 	target, prober netns.NsHandle
+	backend        netns.NsHandle
 
 	mu        sync.Mutex
 	closed    bool
@@ -56,7 +58,11 @@ func New(ctx context.Context, cfg Config) (*Lab, error) {
 		TargetIface: cfg.TargetIface, ProberIface: ProberIface,
 		TargetAddrs: cfg.TargetAddrs, ProberAddrs: cfg.ProberAddrs,
 		cfg: cfg,
-		sys: labSys{ip: ip, target: netns.None(), prober: netns.None()},
+		sys: labSys{ip: ip, target: netns.None(), prober: netns.None(), backend: netns.None()},
+	}
+	if cfg.Backend != nil {
+		l.Backend = base + "-b"
+		l.cfg.Forwarding = true
 	}
 	if err := l.setup(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("new lab: %w", err), l.Close())
@@ -79,8 +85,16 @@ func newBaseName() (string, error) {
 	return fmt.Sprintf("%s%d-%s", NamePrefix, os.Getpid(), hex.EncodeToString(b[:])), nil
 }
 
+// namespaces lists the lab's namespaces.
+func (l *Lab) namespaces() []string {
+	if l.Backend != "" {
+		return []string{l.Target, l.Prober, l.Backend}
+	}
+	return []string{l.Target, l.Prober}
+}
+
 func (l *Lab) setup(ctx context.Context) error {
-	for _, ns := range []string{l.Target, l.Prober} {
+	for _, ns := range l.namespaces() {
 		if _, err := l.runHost(ctx, nil, "netns", "add", ns); err != nil {
 			if strings.Contains(err.Error(), "not permitted") || strings.Contains(err.Error(), "ermission denied") {
 				return fmt.Errorf("%w: %v", ErrNoPrivilege, err)
@@ -95,14 +109,49 @@ func (l *Lab) setup(ctx context.Context) error {
 	if l.sys.prober, err = netns.GetFromName(l.Prober); err != nil {
 		return fmt.Errorf("open netns: %w", err)
 	}
+	if l.Backend != "" {
+		if l.sys.backend, err = netns.GetFromName(l.Backend); err != nil {
+			return fmt.Errorf("open netns: %w", err)
+		}
+	}
 	if err := l.setSysctls(); err != nil {
 		return err
 	}
 	if _, err := l.runHost(ctx, strings.NewReader(l.targetBatch()), "-n", l.Target, "-batch", "-"); err != nil {
 		return err
 	}
-	_, err = l.runHost(ctx, strings.NewReader(l.proberBatch()), "-n", l.Prober, "-batch", "-")
+	if _, err = l.runHost(ctx, strings.NewReader(l.proberBatch()), "-n", l.Prober, "-batch", "-"); err != nil || l.Backend == "" {
+		return err
+	}
+	if _, err := l.runHost(ctx, strings.NewReader(l.backendLinkBatch()), "-n", l.Target, "-batch", "-"); err != nil {
+		return err
+	}
+	_, err = l.runHost(ctx, strings.NewReader(l.backendBatch()), "-n", l.Backend, "-batch", "-")
 	return err
+}
+
+// backendLinkBatch links the target to the backend.
+func (l *Lab) backendLinkBatch() string {
+	b := l.cfg.Backend
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "link add %s type veth peer name eth0 netns %s\n", b.Iface, l.Backend)
+	writeIfaceBatch(&sb, b.Iface, b.TargetAddrs, b.Addrs)
+	return sb.String()
+}
+
+// backendBatch addresses the backend and routes everything back through
+// the target.
+func (l *Lab) backendBatch() string {
+	b := l.cfg.Backend
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "link set lo up\n")
+	writeIfaceBatch(&sb, "eth0", b.Addrs, b.TargetAddrs)
+	for _, v6 := range []bool{false, true} {
+		if gw := firstAddr(b.TargetAddrs, v6); gw.IsValid() {
+			fmt.Fprintf(&sb, "route replace default via %s dev eth0\n", gw)
+		}
+	}
+	return sb.String()
 }
 
 // targetBatch is the ip -batch script that sets up the target; it creates
@@ -172,6 +221,11 @@ func (l *Lab) setSysctls() error {
 	if err := l.writeSysctls(l.Target, target); err != nil {
 		return err
 	}
+	if l.Backend != "" {
+		if err := l.writeSysctls(l.Backend, common); err != nil {
+			return err
+		}
+	}
 	return l.writeSysctls(l.Prober, common)
 }
 
@@ -207,14 +261,14 @@ func (l *Lab) close() error {
 	}
 	l.sys.active.Wait()
 	var errs []error
-	for _, h := range []*netns.NsHandle{&l.sys.target, &l.sys.prober} {
+	for _, h := range []*netns.NsHandle{&l.sys.target, &l.sys.prober, &l.sys.backend} {
 		if h.IsOpen() {
 			errs = append(errs, h.Close())
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for _, ns := range []string{l.Target, l.Prober} {
+	for _, ns := range l.namespaces() {
 		errs = append(errs, l.deleteNetns(ctx, ns))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -235,7 +289,7 @@ func (l *Lab) deleteNetns(ctx context.Context, ns string) error {
 // l.Prober) with ip netns exec and returns its stdout. The error includes
 // the command's stderr.
 func (l *Lab) Run(ctx context.Context, ns string, stdin io.Reader, name string, args ...string) ([]byte, error) {
-	if ns != l.Target && ns != l.Prober {
+	if !slices.Contains(l.namespaces(), ns) {
 		return nil, fmt.Errorf("run %s: %q is not a namespace of this lab", name, ns)
 	}
 	if l.isClosed() {

@@ -12,6 +12,7 @@ import (
 )
 
 type listenKey struct {
+	ns    string
 	proto string
 	port  uint16
 }
@@ -36,15 +37,20 @@ func (ln *listener) stop() {
 // back from the address it was sent to. Ports already listening are kept.
 // Listeners stay until StopListening or Close.
 func (l *Lab) Listen(proto string, ports []uint16) error {
+	return l.ListenIn(l.Target, proto, ports)
+}
+
+// ListenIn is Listen in another of the lab's namespaces (the backend).
+func (l *Lab) ListenIn(ns, proto string, ports []uint16) error {
 	if proto != "tcp" && proto != "udp" {
 		return fmt.Errorf("listen: unknown protocol %q", proto)
 	}
 	v6 := l.TargetAddr(true).IsValid()
 	var started []*listener
 	var keys []listenKey
-	err := l.Do(l.Target, func() error {
+	err := l.Do(ns, func() error {
 		for _, p := range ports {
-			k := listenKey{proto, p}
+			k := listenKey{ns, proto, p}
 			if p == 0 || l.hasListener(k) || containsKey(keys, k) {
 				continue
 			}
@@ -101,10 +107,15 @@ func (l *Lab) addListeners(keys []listenKey, lns []*listener) error {
 // StopListening closes the stand-in services on ports (missing ones are
 // ignored).
 func (l *Lab) StopListening(proto string, ports []uint16) {
+	l.StopListeningIn(l.Target, proto, ports)
+}
+
+// StopListeningIn is StopListening in another of the lab's namespaces.
+func (l *Lab) StopListeningIn(ns, proto string, ports []uint16) {
 	var stop []*listener
 	l.sys.mu.Lock()
 	for _, p := range ports {
-		k := listenKey{proto, p}
+		k := listenKey{ns, proto, p}
 		if ln := l.sys.listeners[k]; ln != nil {
 			stop = append(stop, ln)
 			delete(l.sys.listeners, k)

@@ -40,6 +40,8 @@ func (l *Lab) acquire(ns string) (netns.NsHandle, error) {
 		h = l.sys.target
 	case ns == l.Prober && l.sys.prober.IsOpen():
 		h = l.sys.prober
+	case ns == l.Backend && ns != "" && l.sys.backend.IsOpen():
+		h = l.sys.backend
 	default:
 		return h, fmt.Errorf("netns: %q is not a namespace of this lab", ns)
 	}

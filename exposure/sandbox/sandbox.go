@@ -63,6 +63,18 @@ type Config struct {
 	ICMPRateLimit bool
 	// Forwarding enables IPv4 and IPv6 forwarding in the target.
 	Forwarding bool
+	// Backend, when set, adds a third namespace behind the target, the
+	// way a container network sits behind a Docker host; it turns
+	// Forwarding on.
+	Backend *Backend
+}
+
+// Backend is a namespace the target reaches through its own veth end,
+// with a default route back through the target.
+type Backend struct {
+	Iface       string         // the target's end, e.g. "docker0"; the backend's end is "eth0"
+	TargetAddrs []netip.Prefix // the target's addresses on that link, e.g. 198.19.0.1/16
+	Addrs       []netip.Prefix // the backend's addresses, e.g. 198.19.0.2/16
 }
 
 // State is a port state as the prober sees it (see DESIGN.md).
@@ -115,6 +127,7 @@ func (r Result) String() string {
 type Lab struct {
 	Target      string         // target netns name
 	Prober      string         // prober netns name
+	Backend     string         // backend netns name; "" without a backend
 	TargetIface string         // the target's veth end
 	ProberIface string         // the prober's veth end
 	TargetAddrs []netip.Prefix // as configured
@@ -173,8 +186,15 @@ func (c Config) validate() error {
 	if err := checkIfname(c.TargetIface); err != nil {
 		return err
 	}
+	all := append(append([]netip.Prefix{}, c.TargetAddrs...), c.ProberAddrs...)
+	if b := c.Backend; b != nil {
+		if err := checkIfname(b.Iface); err != nil || b.Iface == c.TargetIface {
+			return fmt.Errorf("config: bad backend interface name %q", b.Iface)
+		}
+		all = append(append(all, b.TargetAddrs...), b.Addrs...)
+	}
 	seen := map[netip.Addr]bool{}
-	for _, p := range append(append([]netip.Prefix{}, c.TargetAddrs...), c.ProberAddrs...) {
+	for _, p := range all {
 		if err := checkLabPrefix(p); err != nil {
 			return err
 		}

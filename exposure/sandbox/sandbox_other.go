@@ -48,6 +48,12 @@ func (l *Lab) Listen(proto string, ports []uint16) error { return ErrUnsupported
 // StopListening does nothing here.
 func (l *Lab) StopListening(proto string, ports []uint16) {}
 
+// ListenIn is only implemented on Linux.
+func (l *Lab) ListenIn(ns, proto string, ports []uint16) error { return ErrUnsupported }
+
+// StopListeningIn is only implemented on Linux.
+func (l *Lab) StopListeningIn(ns, proto string, ports []uint16) {}
+
 // Probe needs Linux network namespaces: every Result is Unknown.
 func (l *Lab) Probe(ctx context.Context, v6 bool, proto string, src, dst netip.Addr, ports []uint16, timeout time.Duration) []Result {
 	res := make([]Result, len(ports))

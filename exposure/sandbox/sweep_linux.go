@@ -48,14 +48,14 @@ func Sweep(ctx context.Context) ([]string, error) {
 	return removed, nil
 }
 
-// parseLabName parses "perim-<pid>-<8 hex>-<t|p>".
+// parseLabName parses "perim-<pid>-<8 hex>-<t|p|b>".
 func parseLabName(name string) (pid int, ok bool) {
 	rest, ok := strings.CutPrefix(name, NamePrefix)
 	if !ok {
 		return 0, false
 	}
 	parts := strings.Split(rest, "-")
-	if len(parts) != 3 || (parts[2] != "t" && parts[2] != "p") || len(parts[1]) != 8 {
+	if len(parts) != 3 || (parts[2] != "t" && parts[2] != "p" && parts[2] != "b") || len(parts[1]) != 8 {
 		return 0, false
 	}
 	if strings.Trim(parts[1], "0123456789abcdef") != "" {
