@@ -153,8 +153,8 @@ func (g *resultGroup) tries() string {
 // ProgressLine draws a one-line progress bar for a terminal.
 func ProgressLine(p probe.Progress, width int) string {
 	frac := 0.0
-	if p.Total > 0 {
-		frac = float64(p.Done) / float64(p.Total)
+	if p.Total > 0 { // half for the first probes, half for the decisions
+		frac = float64(p.Probed+p.Done) / float64(2*p.Total)
 	}
 	filled := int(frac * float64(width))
 	bar := strings.Repeat("#", filled) + strings.Repeat(".", width-filled)

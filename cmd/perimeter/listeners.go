@@ -1,7 +1,8 @@
 package main
 
 import (
-	"fmt"
+	"errors"
+	"io/fs"
 
 	"github.com/spf13/cobra"
 
@@ -38,8 +39,11 @@ func runListeners(cmd *cobra.Command, o *listenersOptions) error {
 		return badInput("--output %q: want table or json", o.output)
 	}
 	l, err := sockets.List(cmd.Context(), sockets.Options{Netns: o.netns})
+	if errors.Is(err, fs.ErrNotExist) && o.netns != "" {
+		return badInput("--netns %q: no such network namespace", o.netns)
+	}
 	if err != nil {
-		return hostError{fmt.Errorf("list sockets: %w", err)}
+		return hostError{err}
 	}
 	if o.output == "json" {
 		return report.WriteListenersJSON(cmd.OutOrStdout(), l)

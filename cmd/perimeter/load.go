@@ -10,6 +10,7 @@ import (
 
 	"github.com/perimeter-dev/perimeter/rules"
 	"github.com/perimeter-dev/perimeter/rules/ipt"
+	"github.com/perimeter-dev/perimeter/rules/nft"
 )
 
 // sourceOptions say where rules come from: files, or the live host when
@@ -17,68 +18,131 @@ import (
 type sourceOptions struct {
 	iptablesSave  []string
 	ip6tablesSave []string
+	nftJSON       []string
+	nftText       []string
 	ipsets        []string
 }
 
 func (o *sourceOptions) fromFiles() bool {
-	return len(o.iptablesSave)+len(o.ip6tablesSave) > 0
+	return len(o.iptablesSave)+len(o.ip6tablesSave)+len(o.nftJSON)+len(o.nftText) > 0
 }
 
 // load reads the ruleset. File problems are usage errors (exit 2); a host
 // that cannot be read is a host error (exit 3).
 func (o *sourceOptions) load(ctx context.Context) (*rules.Ruleset, error) {
-	if !o.fromFiles() && len(o.ipsets) > 0 {
-		return nil, badInput("--ipset goes with --iptables-save or --ip6tables-save: the live read lists the host's ipsets itself")
-	}
-	sets, err := o.loadIPSets()
-	if err != nil {
-		return nil, err
-	}
 	if !o.fromFiles() {
-		rs, err := ipt.ReadLive(ctx)
-		if err != nil {
-			return nil, hostError{fmt.Errorf("read live rules: %w", err)}
+		if len(o.ipsets) > 0 {
+			return nil, badInput("--ipset goes with rule files: the live read lists the host's ipsets itself")
 		}
-		return rs, nil
+		return loadLive(ctx)
 	}
 	rs := &rules.Ruleset{}
-	for _, f := range o.files() {
-		part, err := parseFile(f.path, ipt.Options{Family: f.family, Source: f.path, Backend: rules.BackendIptablesFile, IPSets: sets})
-		if err != nil {
+	for _, read := range []func(context.Context, *rules.Ruleset) error{o.loadIptables, o.loadNftJSON, o.loadNftText} {
+		if err := read(ctx, rs); err != nil {
 			return nil, err
 		}
-		rs.Merge(part)
 	}
 	return rs, nil
 }
 
-type ruleFile struct {
-	path   string
-	family rules.Family
-}
-
-func (o *sourceOptions) files() []ruleFile {
-	var out []ruleFile
-	for _, p := range o.iptablesSave {
-		out = append(out, ruleFile{p, rules.FamilyIPv4})
+// loadLive reads both iptables backends, then every nftables table the
+// iptables tools did not show, so that no rule counts twice.
+func loadLive(ctx context.Context) (*rules.Ruleset, error) {
+	rs, err := ipt.ReadLive(ctx)
+	switch {
+	case errors.Is(err, ipt.ErrNotInstalled):
+		rs = &rules.Ruleset{Notes: []string{"no iptables tools installed: read the nftables ruleset only"}}
+	case err != nil:
+		return nil, hostError{fmt.Errorf("read live rules: %w", err)}
 	}
-	for _, p := range o.ip6tablesSave {
-		out = append(out, ruleFile{p, rules.FamilyIPv6})
+	shown := map[string]bool{}
+	for _, t := range rs.Tables {
+		if t.Backend == rules.BackendIptablesNft {
+			shown[string(t.Family)+" "+t.Name] = true
+		}
 	}
-	return out
-}
-
-func parseFile(path string, opts ipt.Options) (*rules.Ruleset, error) {
-	f, err := openInput(path)
+	skip := func(f rules.Family, name string) bool { return shown[string(f)+" "+name] }
+	nrs, err := nft.ReadLive(ctx, nft.Options{NetNSFd: -1, SkipTable: skip})
 	if err != nil {
-		return nil, err
+		return nil, hostError{fmt.Errorf("read live nftables rules: %w", err)}
 	}
-	defer f.Close()
-	rs, err := ipt.Parse(f, opts)
+	rs.Merge(nrs)
+	return rs, nil
+}
+
+// loadIptables reads the iptables-save files of each family in order, as
+// iptables-restore --noflush would load them one after another.
+func (o *sourceOptions) loadIptables(_ context.Context, rs *rules.Ruleset) error {
+	sets, err := o.loadIPSets()
+	if err != nil {
+		return err
+	}
+	for fam, paths := range map[rules.Family][]string{rules.FamilyIPv4: o.iptablesSave, rules.FamilyIPv6: o.ip6tablesSave} {
+		if len(paths) == 0 {
+			continue
+		}
+		part, err := parseIptables(paths, ipt.Options{Family: fam, Backend: rules.BackendIptablesFile, IPSets: sets})
+		if err != nil {
+			return err
+		}
+		rs.Merge(part)
+	}
+	return nil
+}
+
+func parseIptables(paths []string, opts ipt.Options) (*rules.Ruleset, error) {
+	var inputs []ipt.Input
+	for _, p := range paths {
+		f, err := openInput(p)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		inputs = append(inputs, ipt.Input{Name: p, R: f})
+	}
+	rs, err := ipt.ParseMany(opts, inputs...)
 	if err != nil {
 		return nil, usageError{err}
 	}
 	return rs, nil
+}
+
+func (o *sourceOptions) loadNftJSON(_ context.Context, rs *rules.Ruleset) error {
+	for _, p := range o.nftJSON {
+		f, err := openInput(p)
+		if err != nil {
+			return err
+		}
+		part, err := nft.ParseJSON(f, nft.Options{Source: p})
+		f.Close()
+		if err != nil {
+			return usageError{fmt.Errorf("%s: %w", p, err)}
+		}
+		rs.Merge(part)
+	}
+	return nil
+}
+
+// loadNftText loads nft text into a scratch network namespace with the
+// real nft and reads it back: only the kernel parses nft's language
+// exactly. That needs root; without it the host "cannot be read" (exit 3).
+func (o *sourceOptions) loadNftText(ctx context.Context, rs *rules.Ruleset) error {
+	for _, p := range o.nftText {
+		f, err := openInput(p)
+		if err != nil {
+			return err
+		}
+		part, err := nft.ReadText(ctx, f, nft.Options{Source: p})
+		f.Close()
+		switch {
+		case errors.Is(err, nft.ErrPermission):
+			return hostError{fmt.Errorf("%s: %w", p, err)}
+		case err != nil:
+			return usageError{fmt.Errorf("%s: %w", p, err)}
+		}
+		rs.Merge(part)
+	}
+	return nil
 }
 
 func (o *sourceOptions) loadIPSets() (ipt.IPSets, error) {

@@ -57,7 +57,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"rules", "--output", "yaml"}, exitUsage, `perimeter: --output "yaml": want table or json`},
 		{[]string{"rules", "--explain", "tcp:22"}, exitUsage, `perimeter: --explain "tcp:22": want PROTO/PORT, e.g. tcp/22`},
 		{[]string{"rules", "--bogus"}, exitUsage, "perimeter: unknown flag: --bogus"},
-		{[]string{"rules", "--ipset", "x"}, exitUsage, "perimeter: --ipset goes with --iptables-save or --ip6tables-save: the live read lists the host's ipsets itself"},
+		{[]string{"rules", "--ipset", "x"}, exitUsage, "perimeter: --ipset goes with rule files: the live read lists the host's ipsets itself"},
 		{[]string{"version", "extra"}, exitUsage, `perimeter: accepts 0 arg(s), received 1`},
 	}
 	for _, c := range cases {

@@ -25,10 +25,10 @@ func newRulesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "Predict, port by port, what the firewall lets in and which rule decides",
-		Long: `Reads the iptables rules (both backends, IPv4 and IPv6) of the live host, or
-iptables-save files, and maps every TCP and UDP destination port to the
-verdict a packet from outside meets, the rule that decides it, and the log
-statements it passes.`,
+		Long: `Reads the iptables rules (both backends, IPv4 and IPv6) and the nftables
+ruleset of the live host, or files, and maps every TCP and UDP destination
+port to the verdict a packet from outside meets, the rule that decides it,
+the log statements it passes, and what a prober would see.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRules(cmd, o) },
 	}
@@ -43,6 +43,8 @@ func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
 	f := cmd.Flags()
 	f.StringArrayVar(&o.iptablesSave, "iptables-save", nil, "read IPv4 rules from an iptables-save file instead of the host (repeatable)")
 	f.StringArrayVar(&o.ip6tablesSave, "ip6tables-save", nil, "read IPv6 rules from an ip6tables-save file instead of the host (repeatable)")
+	f.StringArrayVar(&o.nftJSON, "nft-json", nil, "read nftables rules from `nft -j list ruleset` output instead of the host (repeatable)")
+	f.StringArrayVar(&o.nftText, "nft", nil, "read nftables rules from nft text (`nft list ruleset`, nftables.conf); needs root: it is loaded into a scratch network namespace (repeatable)")
 	f.StringArrayVar(&o.ipsets, "ipset", nil, "contents of ipsets, from `ipset save` (repeatable)")
 }
 

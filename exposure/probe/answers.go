@@ -1,0 +1,94 @@
+package probe
+
+import "time"
+
+// lossSeen: replies that are no ICMP error went missing, or the receive
+// queue overflowed.
+func (e *engine) lossSeen() bool {
+	return e.stats.AnsweredOnRetry > e.icmpOnRetry || e.stats.ReceiveDrops > 0
+}
+
+// retryAnswered counts a port that answered only a retry. A missing RST or
+// SYN/ACK means packets were lost: slow down. A missing ICMP error is more
+// likely the target's ICMP rate limit, which no rate of ours avoids.
+func (e *engine) retryAnswered(a answer) {
+	e.stats.AnsweredOnRetry++
+	if a.icmp {
+		e.icmpOnRetry++
+		return
+	}
+	e.pace.loss(a.at)
+}
+
+// handle takes one answer from the transport.
+func (e *engine) handle(a answer) {
+	i := e.index[a.port]
+	if i < 0 || e.st[i].phase == phaseDone || e.st[i].tries == 0 {
+		return // not ours, already decided, or never asked
+	}
+	if a.local != nil {
+		e.localFailure(i, a.local, a.at)
+		return
+	}
+	e.answered(i, a)
+}
+
+// answered records a validated answer: the port is decided.
+func (e *engine) answered(i int32, a answer) {
+	s := &e.st[i]
+	rtt := a.at.Sub(e.start) - s.sent
+	if s.phase != phaseFlying {
+		e.stats.Late++
+	}
+	if s.tries == 1 || e.phase == phaseSlow {
+		// slow probes are spaced by more than a timeout: unambiguous
+		e.rtt.sample(rtt)
+	}
+	if s.tries > 1 && a.reason != ReasonNoNeighbor { // our own kernel, after its ARP or ND timeout
+		e.retryAnswered(a)
+	}
+	if a.reason == ReasonNoNeighbor {
+		e.noNeighbor = true
+	}
+	e.land(i)
+	s.phase, s.icmp = phaseDone, a.icmp
+	if a.icmp {
+		e.icmpAnswers++
+	}
+	e.stats.Answered++
+	e.res[i] = Result{State: a.state, Reason: a.reason, From: a.from, TTL: a.ttl, RTT: max(rtt, 0), Error: a.detail}
+}
+
+// localFailure retries a port whose probe failed on the prober, pausing all
+// sends and shrinking the window: the usual causes (no free port or file,
+// no buffer) are shared.
+func (e *engine) localFailure(i int32, err error, now time.Time) {
+	s := &e.st[i]
+	if s.phase == phaseFlying {
+		e.land(i)
+		s.tries--
+	}
+	s.localErrs++
+	e.stats.LocalErrors++
+	e.localStreak++
+	e.cfg.window = max(minWindow, min(e.cfg.window, e.inFlight-e.inFlight/4))
+	if e.localStreak >= abortAfterLocal {
+		e.abortErr = err
+	}
+	if int(s.localErrs) >= maxLocalErrors || e.abortErr != nil {
+		s.phase = phaseDone
+		e.res[i] = Result{State: Unknown, Reason: ReasonLocalError, Error: err.Error()}
+		return
+	}
+	s.phase = phaseWaiting
+	e.retry = append(e.retry, i)
+	e.pace.pause(now, localBackoff<<min(s.localErrs-1, 5))
+}
+
+func (e *engine) checkDrops(now time.Time) {
+	if d := e.t.drops(); d > e.seenDrops {
+		e.seenDrops = d
+		e.stats.ReceiveDrops = d
+		e.pace.loss(now)
+	}
+}

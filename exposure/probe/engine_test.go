@@ -1,0 +1,368 @@
+package probe
+
+import (
+	"context"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// fakeTransport plays a target: respond says what answers a try, and
+// after how long; silence is ok == false.
+type fakeTransport struct {
+	mu       sync.Mutex
+	out      chan answer
+	tries    map[uint16]int
+	respond  func(port uint16, try int) (reply, time.Duration, bool)
+	sendErr  func(port uint16, attempt int) error
+	attempts map[uint16]int
+	flying   int
+	maxFly   int
+}
+
+func newFake(respond func(port uint16, try int) (reply, time.Duration, bool)) *fakeTransport {
+	return &fakeTransport{out: make(chan answer, 1<<16), tries: map[uint16]int{}, attempts: map[uint16]int{}, respond: respond}
+}
+
+func (f *fakeTransport) send(port uint16) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.attempts[port]++
+	if f.sendErr != nil {
+		if err := f.sendErr(port, f.attempts[port]); err != nil {
+			return err
+		}
+	}
+	f.tries[port]++
+	f.flying++
+	f.maxFly = max(f.maxFly, f.flying)
+	r, d, ok := f.respond(port, f.tries[port])
+	if ok {
+		r.port = port
+		time.AfterFunc(d, func() {
+			f.mu.Lock()
+			f.flying--
+			f.mu.Unlock()
+			f.out <- answer{reply: r, at: time.Now()}
+		})
+	}
+	return nil
+}
+
+func (f *fakeTransport) expire(uint16) {
+	f.mu.Lock()
+	f.flying--
+	f.mu.Unlock()
+}
+
+func (f *fakeTransport) answers() <-chan answer { return f.out }
+func (f *fakeTransport) drops() uint64          { return 0 }
+func (f *fakeTransport) close() error           { return nil }
+
+func testConfig() engineConfig {
+	return engineConfig{
+		proto: "tcp", retries: 1, window: 4096, windowLimit: "mode",
+		minTimeout: 20 * time.Millisecond, maxTimeout: 500 * time.Millisecond,
+		maxRate: 1e6, rateLimitWait: 10 * time.Second,
+		slowPace: 20 * time.Millisecond, neighborWait: 300 * time.Millisecond,
+	}
+}
+
+func portList(first, n int) []uint16 {
+	out := make([]uint16, n)
+	for i := range out {
+		out[i] = uint16(first + i)
+	}
+	return out
+}
+
+var (
+	synAck   = reply{state: Open, reason: ReasonSynAck}
+	reset    = reply{state: Closed, reason: ReasonReset}
+	portUnr  = reply{state: Rejected, reason: ReasonPortUnreachable, icmp: true}
+	adminPro = reply{state: Rejected, reason: "admin-prohibited", icmp: true}
+)
+
+const fast = time.Millisecond
+
+func runFake(t *testing.T, f *fakeTransport, ports []uint16, cfg engineConfig) ([]Result, Stats) {
+	t.Helper()
+	return newEngine(f, ports, cfg).run(t.Context())
+}
+
+func expect(t *testing.T, res []Result, port uint16, st State, reason string) {
+	t.Helper()
+	for _, r := range res {
+		if r.Port == port {
+			if r.State != st || r.Reason != reason {
+				t.Errorf("port %d: got %s, want %s (%s)", port, r, st, reason)
+			}
+			return
+		}
+	}
+	t.Errorf("port %d: no result", port)
+}
+
+func TestEngineClassifies(t *testing.T) {
+	f := newFake(func(p uint16, _ int) (reply, time.Duration, bool) {
+		switch p % 10 {
+		case 0:
+			return synAck, fast, true
+		case 1:
+			return reset, fast, true
+		case 2:
+			return adminPro, fast, true
+		}
+		return reply{}, 0, false
+	})
+	cfg := testConfig()
+	cfg.counters = func() (uint64, error) { return 7, nil } // never moves: no rate limit
+	res, st := runFake(t, f, portList(1, 100), cfg)
+	for _, r := range res {
+		want, tries := Stealth, 2
+		switch r.Port % 10 {
+		case 0:
+			want, tries = Open, 1
+		case 1:
+			want, tries = Closed, 1
+		case 2:
+			want, tries = Rejected, 1
+		}
+		if r.State != want || r.Tries != tries || r.Proto != "tcp" {
+			t.Errorf("port %d: got %s after %d tries, want %s after %d", r.Port, r, r.Tries, want, tries)
+		}
+	}
+	if st.Answered != 30 || st.Retried != 70 || st.SRTT == 0 || st.TargetRateLimited != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestEngineRetriesLostReplies: replies that go missing are found by
+// retries, slow the rate down, and earn more retries.
+func TestEngineRetriesLostReplies(t *testing.T) {
+	f := newFake(func(p uint16, try int) (reply, time.Duration, bool) {
+		switch {
+		case p <= 10:
+			return reset, fast, try >= 2
+		case p <= 12:
+			return reset, fast, try >= 3
+		}
+		return reply{}, 0, false
+	})
+	res, st := runFake(t, f, portList(1, 20), testConfig())
+	for p := uint16(1); p <= 12; p++ {
+		expect(t, res, p, Closed, ReasonReset)
+	}
+	expect(t, res, 13, Stealth, ReasonNoResponse)
+	if st.AnsweredOnRetry != 12 || st.Backoffs == 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if n := f.tries[20]; n != 1+maxRetries {
+		t.Errorf("silent port tried %d times, want %d", n, 1+maxRetries)
+	}
+}
+
+// TestEngineLateAnswer: an answer after the port's timeout, while it waits
+// for its retry, still counts.
+func TestEngineLateAnswer(t *testing.T) {
+	f := newFake(func(p uint16, try int) (reply, time.Duration, bool) {
+		if p == 1 {
+			return synAck, 100 * time.Millisecond, try == 1
+		}
+		return reset, fast, true
+	})
+	cfg := testConfig()
+	cfg.maxRate = 5000 // the fresh ports take 0.6 s
+	res, st := runFake(t, f, portList(1, 3000), cfg)
+	expect(t, res, 1, Open, ReasonSynAck)
+	if st.Late == 0 {
+		t.Errorf("no late answer counted: %+v", st)
+	}
+}
+
+func TestEngineLocalErrors(t *testing.T) {
+	f := newFake(func(uint16, int) (reply, time.Duration, bool) { return reset, fast, true })
+	f.sendErr = func(p uint16, attempt int) error {
+		if p <= 5 && attempt <= 3 {
+			return syscall.EMFILE
+		}
+		return nil
+	}
+	res, st := runFake(t, f, portList(1, 20), testConfig())
+	for p := uint16(1); p <= 20; p++ {
+		expect(t, res, p, Closed, ReasonReset)
+	}
+	if st.LocalErrors != 15 {
+		t.Errorf("local errors %d, want 15", st.LocalErrors)
+	}
+}
+
+// TestEngineAbortsWhenNothingCanBeSent: a prober that cannot send at all
+// stops soon, every port unknown with the error.
+func TestEngineAbortsWhenNothingCanBeSent(t *testing.T) {
+	f := newFake(func(uint16, int) (reply, time.Duration, bool) { return reset, fast, true })
+	f.sendErr = func(uint16, int) error { return syscall.ENETUNREACH }
+	start := time.Now()
+	res, _ := runFake(t, f, portList(1, 5000), testConfig())
+	for _, r := range res {
+		if r.State != Unknown || r.Reason != ReasonLocalError || r.Error == "" {
+			t.Fatalf("got %s, want unknown local-error", r)
+		}
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+// bucket is the target's ICMP rate limit: burst tokens, refilled at rate
+// a second; what it holds back is counted.
+type bucket struct {
+	mu      sync.Mutex
+	tokens  float64
+	burst   float64
+	rate    float64
+	last    time.Time
+	limited uint64
+}
+
+func newBucket(burst, rate float64) *bucket {
+	return &bucket{tokens: burst, burst: burst, rate: rate, last: time.Now()}
+}
+
+func (b *bucket) allow() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens >= 1 {
+		b.tokens--
+		return true
+	}
+	b.limited++
+	return false
+}
+
+func (b *bucket) counters() (uint64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.limited, nil
+}
+
+// limitedTarget rejects ports below 100 with ICMP through b and drops the
+// rest.
+func limitedTarget(b *bucket) *fakeTransport {
+	return newFake(func(p uint16, _ int) (reply, time.Duration, bool) {
+		if p < 100 && b.allow() {
+			return portUnr, fast, true
+		}
+		return reply{}, 0, false
+	})
+}
+
+func checkLimited(t *testing.T, res []Result) {
+	t.Helper()
+	for _, r := range res {
+		want := Stealth
+		if r.Port < 100 {
+			want = Rejected
+		}
+		if r.State != want {
+			t.Errorf("port %d: got %s, want %s", r.Port, r, want)
+		}
+	}
+}
+
+func TestEngineRateLimitWithCounters(t *testing.T) {
+	b := newBucket(3, 50)
+	cfg := testConfig()
+	cfg.counters = b.counters
+	res, st := runFake(t, limitedTarget(b), portList(80, 40), cfg)
+	checkLimited(t, res)
+	if st.TargetRateLimited <= 0 || st.SlowProbes == 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestEngineSpotCheck: without counters and without retries, a few ICMP
+// answers among silence call for a slow spot check, which finds the
+// held-back answers.
+func TestEngineSpotCheck(t *testing.T) {
+	b := newBucket(3, 30)
+	cfg := testConfig()
+	cfg.retries = 0
+	cfg.slowPace = 50 * time.Millisecond
+	res, st := runFake(t, limitedTarget(b), portList(90, 20), cfg)
+	checkLimited(t, res)
+	if st.TargetRateLimited != -1 || st.SlowProbes == 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestEngineUnconfirmed: when the wait ends before the target's limit lets
+// the answers through, silent ports are unknown, never stealth.
+func TestEngineUnconfirmed(t *testing.T) {
+	b := newBucket(2, 0)
+	cfg := testConfig()
+	cfg.counters = b.counters
+	cfg.rateLimitWait = 200 * time.Millisecond
+	res, _ := runFake(t, limitedTarget(b), portList(90, 10), cfg)
+	for _, r := range res {
+		if r.State == Stealth {
+			t.Errorf("port %d: stealth while the target held answers back", r.Port)
+		}
+	}
+	expect(t, res, 99, Unknown, ReasonRateLimited)
+}
+
+func TestEngineInterrupt(t *testing.T) {
+	f := newFake(func(p uint16, _ int) (reply, time.Duration, bool) { return reset, fast, p == 1 })
+	cfg := testConfig()
+	cfg.maxRate = 100
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, _ := newEngine(f, portList(1, 1000), cfg).run(ctx)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("stopped after %v", d)
+	}
+	expect(t, res, 1, Closed, ReasonReset)
+	expect(t, res, 1000, Unknown, ReasonInterrupted)
+}
+
+func TestEngineNoNeighbor(t *testing.T) {
+	f := newFake(func(p uint16, try int) (reply, time.Duration, bool) {
+		r := reply{state: Stealth, reason: ReasonNoNeighbor, icmp: true}
+		return r, 150 * time.Millisecond, p == 1 && try == 1
+	})
+	res, _ := runFake(t, f, portList(1, 10), testConfig())
+	for _, r := range res {
+		if r.State != Stealth || r.Reason != ReasonNoNeighbor {
+			t.Errorf("got %s, want stealth (no-neighbor)", r)
+		}
+	}
+}
+
+func TestEngineWindow(t *testing.T) {
+	f := newFake(func(uint16, int) (reply, time.Duration, bool) { return reset, 5 * fast, true })
+	cfg := testConfig()
+	cfg.window = 8
+	res, _ := runFake(t, f, portList(1, 200), cfg)
+	expect(t, res, 200, Closed, ReasonReset)
+	if f.maxFly > 8 {
+		t.Errorf("%d in flight, window 8", f.maxFly)
+	}
+}
+
+func TestEngineProgress(t *testing.T) {
+	f := newFake(func(uint16, int) (reply, time.Duration, bool) { return synAck, 20 * fast, true })
+	var last Progress
+	cfg := testConfig()
+	cfg.maxRate = 2000
+	cfg.progress = func(p Progress) { last = p }
+	runFake(t, f, portList(1, 500), cfg)
+	if last.Total != 500 || last.Done == 0 || last.Open != last.Done || last.Proto != "tcp" {
+		t.Errorf("last progress %+v", last)
+	}
+}

@@ -1,0 +1,56 @@
+package probe
+
+import (
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// readLimits reads them inside the prober's namespace (/proc/sys/net
+// follows the thread).
+func readLimits(ns Netns) limits {
+	l := limits{conntrack: -1}
+	ns(func() error {
+		if lo, hi, ok := readPair("/proc/sys/net/ipv4/ip_local_port_range"); ok && hi >= lo {
+			l.ephemeral = hi - lo + 1
+		}
+		ctMax, ok1 := readInt("/proc/sys/net/netfilter/nf_conntrack_max")
+		ctCount, ok2 := readInt("/proc/sys/net/netfilter/nf_conntrack_count")
+		if ok1 && ok2 {
+			l.conntrack = max(0, ctMax-ctCount)
+		}
+		return nil
+	})
+	var rl unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil {
+		if open, err := os.ReadDir("/proc/self/fd"); err == nil {
+			l.files = max(0, int(min(rl.Cur, 1<<30))-len(open))
+		}
+	}
+	return l
+}
+
+func readInt(path string) (int, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n, err == nil
+}
+
+func readPair(path string) (int, int, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) != 2 {
+		return 0, 0, false
+	}
+	a, err1 := strconv.Atoi(f[0])
+	c, err2 := strconv.Atoi(f[1])
+	return a, c, err1 == nil && err2 == nil
+}

@@ -1,0 +1,168 @@
+package probe
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Mode says how TCP ports are probed. UDP always uses an unprivileged
+// datagram socket, reported as ModeDatagram.
+type Mode string
+
+// The modes.
+const (
+	ModeAuto     Mode = "auto"     // syn when raw sockets can be opened, else connect
+	ModeConnect  Mode = "connect"  // non-blocking connect(), no privilege needed
+	ModeSyn      Mode = "syn"      // raw SYNs (CAP_NET_RAW)
+	ModeDatagram Mode = "datagram" // UDP
+)
+
+// ErrNoRawSocket is returned for ModeSyn when the process may not open raw
+// sockets.
+var ErrNoRawSocket = errors.New("probe: syn mode needs raw sockets (root or CAP_NET_RAW)")
+
+// ErrBadTarget wraps errors about the target or source the caller named.
+var ErrBadTarget = errors.New("probe: bad target")
+
+// ErrUnsupported is returned where the prober does not run (not Linux).
+var ErrUnsupported = errors.New("probe: only supported on linux")
+
+// Netns runs fn on a thread inside a network namespace, so that the sockets
+// fn opens, and the /proc/thread-self/net and /proc/sys/net files it reads,
+// belong to that namespace. sandbox.Lab.Do fits:
+//
+//	func(fn func() error) error { return lab.Do(lab.Prober, fn) }
+type Netns func(fn func() error) error
+
+// Here runs fn in the caller's namespace.
+func Here(fn func() error) error { return fn() }
+
+// Options tune a run. The zero value probes TCP in ModeAuto from the
+// caller's namespace with the defaults below.
+type Options struct {
+	Mode Mode
+	// Source is the address to probe from; zero lets the route decide.
+	Source netip.Addr
+	// ProberNetns is where sockets are opened and the prober's limits read;
+	// nil means the caller's namespace.
+	ProberNetns Netns
+	// TargetNetns, set only when the target's namespace is yours (a lab,
+	// or this host probing itself), lets the run read the target's ICMP
+	// rate-limit counters and so tell rate limiting from silence.
+	TargetNetns Netns
+	// MaxRate caps the send rate in packets per second (0: DefaultMaxRate).
+	MaxRate float64
+	// Retries is how many times a silent port is probed again; 0 means
+	// DefaultRetries, a negative value none. More are added when replies
+	// go missing.
+	Retries int
+	// MinTimeout and MaxTimeout bound the adaptive wait for an answer
+	// (0: DefaultMinTimeout, DefaultMaxTimeout).
+	MinTimeout, MaxTimeout time.Duration
+	// RateLimitWait bounds the slow re-probing of silent ports when the
+	// target's ICMP rate limit may have eaten answers (0:
+	// DefaultRateLimitWait; negative: none). Ports still unconfirmed then
+	// are Unknown with ReasonRateLimited.
+	RateLimitWait time.Duration
+	// Progress, if set, is called about ten times a second from the
+	// probing goroutine; it must return quickly.
+	Progress func(Progress)
+}
+
+// Defaults.
+const (
+	DefaultMaxRate       = 1_000_000
+	DefaultRetries       = 1
+	DefaultMinTimeout    = 50 * time.Millisecond
+	DefaultMaxTimeout    = 3 * time.Second
+	DefaultRateLimitWait = 30 * time.Second
+
+	initialTimeout = time.Second // RFC 6298's first RTO, until an answer is measured
+	initialRate    = 5000        // packets per second, doubled while nothing is lost
+	minRate        = 10
+	maxRetries     = 4 // when replies go missing
+	connectWindow  = 2048
+	rawWindow      = 65536
+	// neighborWait covers the prober's kernel giving up on ARP or
+	// neighbour discovery (3 probes, 1 s apart).
+	neighborWait = 3500 * time.Millisecond
+	// slowPace: without the target's counters, one probe a second stays
+	// under every default ICMP limit; a little more clears jiffy rounding.
+	slowPace = 1100 * time.Millisecond
+)
+
+// Progress is a snapshot of a running probe.
+type Progress struct {
+	Proto   string
+	Total   int // ports to probe
+	Probed  int // ports probed at least once
+	Done    int // ports decided
+	Sent    int // probes sent
+	Open    int
+	Elapsed time.Duration
+	// Phase is "probing", or "rate-limited" while silent ports are
+	// re-probed slowly.
+	Phase string
+}
+
+func (o Options) withDefaults() Options {
+	if o.Mode == "" {
+		o.Mode = ModeAuto
+	}
+	if o.MaxRate <= 0 {
+		o.MaxRate = DefaultMaxRate
+	}
+	switch {
+	case o.Retries == 0:
+		o.Retries = DefaultRetries
+	case o.Retries < 0:
+		o.Retries = 0
+	}
+	if o.MinTimeout <= 0 {
+		o.MinTimeout = DefaultMinTimeout
+	}
+	if o.MaxTimeout <= 0 {
+		o.MaxTimeout = DefaultMaxTimeout
+	}
+	o.MaxTimeout = max(o.MaxTimeout, o.MinTimeout)
+	if o.RateLimitWait == 0 {
+		o.RateLimitWait = DefaultRateLimitWait
+	}
+	if o.ProberNetns == nil {
+		o.ProberNetns = Here
+	}
+	return o
+}
+
+// Job is one protocol's ports.
+type Job struct {
+	Proto string // "tcp" or "udp"
+	Ports []uint16
+}
+
+// checkTarget refuses targets that would reach more than the one host the
+// user named.
+func checkTarget(target, source netip.Addr) error {
+	switch {
+	case !target.IsValid() || target.IsUnspecified():
+		return fmt.Errorf("%w: no address", ErrBadTarget)
+	case target.Zone() != "":
+		return fmt.Errorf("%w: %s: addresses with a zone are not supported", ErrBadTarget, target)
+	case target.IsMulticast() || target == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return fmt.Errorf("%w: %s is a multicast or broadcast address, and probes go to one host", ErrBadTarget, target)
+	case source.IsValid() && source.Is4() != target.Is4():
+		return fmt.Errorf("%w: source %s and target %s differ in family", ErrBadTarget, source, target)
+	}
+	return nil
+}
+
+func checkJobs(jobs []Job) error {
+	for _, j := range jobs {
+		if j.Proto != "tcp" && j.Proto != "udp" {
+			return fmt.Errorf("probe: unknown protocol %q", j.Proto)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"time"
+)
+
+// Run probes each job's ports on target, one protocol after the other,
+// and returns a Report with one Result per port. An error means nothing was
+// probed (a bad target, no route, ModeSyn without raw sockets). When ctx
+// ends, Run stops at once: the Report is marked Interrupted and the ports
+// it had not decided are Unknown with ReasonInterrupted.
+func Run(ctx context.Context, target netip.Addr, jobs []Job, opts Options) (*Report, error) {
+	opts = opts.withDefaults()
+	target = target.Unmap()
+	if err := errors.Join(checkTarget(target, opts.Source), checkJobs(jobs)); err != nil {
+		return nil, err
+	}
+	e, err := newEnv(target, opts)
+	if err != nil {
+		return nil, err
+	}
+	rep := newReport(target)
+	rep.Source = e.src
+	for _, j := range jobs {
+		if err := e.runJob(ctx, rep, j); err != nil {
+			return nil, err
+		}
+	}
+	rep.Duration = time.Since(rep.Started)
+	rep.Interrupted = ctx.Err() != nil
+	if rep.Interrupted {
+		rep.notef("interrupted after %v: undecided ports are unknown (interrupted)", rep.Duration.Round(time.Millisecond))
+	}
+	return rep, nil
+}
+
+func (e *env) runJob(ctx context.Context, rep *Report, j Job) error {
+	t, mode, err := e.transport(j.Proto)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	if j.Proto == "tcp" && e.opts.Mode == ModeAuto && mode == ModeConnect {
+		rep.notef("tcp: connect mode: this process may not open raw sockets (root or CAP_NET_RAW gives the syn mode)")
+	}
+	start := time.Now()
+	res, stats := newEngine(t, j.Ports, e.engineConfig(j.Proto, mode)).run(ctx)
+	run := Scan{Proto: j.Proto, Mode: mode, Ports: len(j.Ports), Counts: countStates(res), Duration: time.Since(start), Stats: stats}
+	rep.Scans = append(rep.Scans, run)
+	if len(rep.Results) == 0 {
+		rep.Results = res // no copy of 65,535 results
+	} else {
+		rep.Results = append(rep.Results, res...)
+	}
+	rep.addNotes(run, res)
+	return nil
+}
+
+// transport opens what the protocol and mode need.
+func (e *env) transport(proto string) (transport, Mode, error) {
+	if proto == "udp" {
+		t, err := newUDPTransport(e)
+		return t, ModeDatagram, err
+	}
+	mode, err := e.tcpMode()
+	if err != nil {
+		return nil, mode, err
+	}
+	if mode == ModeConnect {
+		return newConnectTransport(e), mode, nil
+	}
+	t, err := newSynTransport(e)
+	return t, mode, err
+}
+
+func (e *env) engineConfig(proto string, mode Mode) engineConfig {
+	w, why := e.limits.window(mode)
+	return engineConfig{
+		proto: proto, retries: e.opts.Retries, window: w, windowLimit: why,
+		minTimeout: e.opts.MinTimeout, maxTimeout: e.opts.MaxTimeout, maxRate: e.opts.MaxRate,
+		rateLimitWait: e.opts.RateLimitWait, counters: targetCounters(e.opts.TargetNetns),
+		progress: e.opts.Progress, slowPace: slowPace, neighborWait: neighborWait,
+	}
+}
+
+// tcpMode resolves ModeAuto, and refuses ModeSyn without raw sockets.
+func (e *env) tcpMode() (Mode, error) {
+	err := canRaw(e.ns, e.v6)
+	switch {
+	case e.opts.Mode == ModeConnect:
+		return ModeConnect, nil
+	case e.opts.Mode == ModeAuto && errors.Is(err, ErrNoRawSocket):
+		return ModeConnect, nil
+	case err != nil:
+		return ModeSyn, err
+	}
+	return ModeSyn, nil
+}
