@@ -71,7 +71,7 @@ func (o *packetOptions) query(rs *rules.Ruleset, h *hostinfo.Host, f rules.Famil
 	v6 := f == rules.FamilyIPv6
 	q := rules.Query{Family: f, InIface: o.inIface, Sport: o.sourcePort}
 	if q.InIface == "" {
-		q.InIface = h.DefaultIface(v6)
+		q.InIface = h.OutsideIface(v6)
 	}
 	var err error
 	if q.Src, err = pickAddr(o.sources, v6, "--source"); err != nil {
@@ -83,14 +83,14 @@ func (o *packetOptions) query(rs *rules.Ruleset, h *hostinfo.Host, f rules.Famil
 	if q.Dst, err = pickAddr(o.dests, v6, "--destination"); err != nil {
 		return q, "", err
 	}
+	if q.InIface == "" {
+		return q, fmt.Sprintf("%s skipped: no interface has a %s address (give --in-interface and --destination)", f, f), nil
+	}
 	if !q.Dst.IsValid() {
 		var ok bool
 		if q.Dst, ok = h.FirstAddr(q.InIface, v6); !ok {
 			return q, fmt.Sprintf("%s skipped: interface %q has no %s address (give --destination)", f, q.InIface, f), nil
 		}
-	}
-	if q.InIface == "" {
-		return q, "", badInput("%s: no default route: give --in-interface", f)
 	}
 	return q, "", nil
 }

@@ -54,6 +54,30 @@ func (h *Host) DefaultIface(v6 bool) string {
 	return ""
 }
 
+// OutsideIface is where traffic from outside most likely arrives: the
+// default route's interface, else the first interface (by name) other
+// than loopback with a global address of the family; "" when none.
+func (h *Host) OutsideIface(v6 bool) string {
+	if name := h.DefaultIface(v6); name != "" {
+		return name
+	}
+	for _, name := range h.Ifaces() {
+		if _, ok := h.FirstAddr(name, v6); ok && !h.loopback(name) {
+			return name
+		}
+	}
+	return ""
+}
+
+func (h *Host) loopback(name string) bool {
+	for _, a := range h.Addrs[name] {
+		if a.IsLoopback() {
+			return true
+		}
+	}
+	return false
+}
+
 // FirstAddr is the interface's first global address of a family.
 func (h *Host) FirstAddr(iface string, v6 bool) (netip.Addr, bool) {
 	for _, a := range h.Addrs[iface] {
