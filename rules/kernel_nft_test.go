@@ -23,17 +23,23 @@ import (
 	"github.com/perimeter-dev/perimeter/exposure/sandbox"
 	"github.com/perimeter-dev/perimeter/exposure/sandbox/labtest"
 	"github.com/perimeter-dev/perimeter/rules"
+	"github.com/perimeter-dev/perimeter/rules/ipt"
 	"github.com/perimeter-dev/perimeter/rules/nft"
 )
 
-// nftCase is one nft ruleset: text (.nft) or JSON (.json).
+// nftCase is one nft ruleset: text (.nft) or JSON (.json), or an
+// iptables-save file loaded with iptables-nft (ipt), whose xt extensions
+// the nft reader must decode.
 type nftCase struct {
 	name, path string
-	json       bool
+	json, v6   bool
+	ipt        bool
+	pre        string
 }
 
 func TestKernelAgreesNft(t *testing.T) {
 	cases := append(nftTestdataCases(t), nftCorpusCases(t)...)
+	cases = append(cases, iptablesNftCases(t)...)
 	var total tally
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -51,6 +57,19 @@ func nftTestdataCases(t *testing.T) []nftCase {
 	var out []nftCase
 	for _, p := range paths {
 		out = append(out, nftCase{name: "testdata/" + filepath.Base(p), path: p})
+	}
+	return out
+}
+
+// iptablesNftCases are the iptables testdata rulesets, loaded with
+// iptables-nft and read back by the nft reader.
+func iptablesNftCases(t *testing.T) []nftCase {
+	var out []nftCase
+	for _, c := range testdataCases(t) {
+		if _, err := os.Stat(c.path + ".ipsets"); err == nil {
+			continue // ipset matches are iptables' own
+		}
+		out = append(out, nftCase{name: "iptables-nft/" + filepath.Base(c.path), path: c.path, v6: c.v6, ipt: true, pre: c.pre})
 	}
 	return out
 }
@@ -87,16 +106,30 @@ func checkKernelNft(t *testing.T, c nftCase) tally {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	data := readFile(t, c.path)
-	if c.json {
+	switch {
+	case c.ipt:
+		if c.pre != "" {
+			must(t, lab.LoadIPTables(ctx, c.v6, false, false, bytes.NewReader(readFile(t, c.pre))))
+		}
+		must(t, lab.LoadIPTables(ctx, c.v6, false, c.pre != "", bytes.NewReader(data)))
+	case c.json:
 		must(t, lab.LoadNftJSON(ctx, bytes.NewReader(data)))
-	} else {
+	default:
 		must(t, lab.LoadNft(ctx, bytes.NewReader(data)))
 	}
 	live := readBackNft(t, lab)
-	others := otherReadsNft(ctx, t, lab, c, data)
+	others := map[string]*rules.Ruleset{}
+	if !c.ipt {
+		// nft's JSON of iptables-nft rules names extensions without their
+		// options, and nft cannot load their text: only netlink says it all.
+		others = otherReadsNft(ctx, t, lab, c, data)
+	}
 	env := labEnv(lab)
 	total := tally{rulesets: 1}
 	for _, v6 := range []bool{false, true} {
+		if c.ipt && v6 != c.v6 {
+			continue // an iptables-save file holds one family
+		}
 		fam := rules.FamilyIPv4
 		if v6 {
 			fam = rules.FamilyIPv6
@@ -206,4 +239,49 @@ func protoName(p uint8) string {
 		return "tcp"
 	}
 	return "udp"
+}
+
+// TestNoRuleCountedTwice reads an iptables-nft ruleset beside a native
+// nft one with both readers, the nft reader leaving iptables-nft's tables
+// to the iptables reader: together they must hold each table once and
+// predict what the kernel does.
+func TestNoRuleCountedTwice(t *testing.T) {
+	lab := labtest.NewTestLab(t, sandbox.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	must(t, lab.LoadIPTables(ctx, false, false, false, bytes.NewReader(readFile(t, "../testdata/iptables/webserver.v4"))))
+	must(t, lab.LoadNft(ctx, bytes.NewReader(readFile(t, "../testdata/nft/accept-then-drop.nft"))))
+	var fromIpt, fromNft *rules.Ruleset
+	must(t, lab.Do(lab.Target, func() error {
+		var err error
+		if fromIpt, err = ipt.ReadLive(ctx); err != nil {
+			return err
+		}
+		fromNft, err = nft.ReadLive(ctx, nft.Options{NetNSFd: -1, SkipIptablesNft: true})
+		return err
+	}))
+	seen := map[string]string{}
+	merged := &rules.Ruleset{}
+	merged.Merge(fromIpt)
+	merged.Merge(fromNft)
+	for _, tb := range merged.Tables {
+		key := string(tb.Family) + " " + tb.Name
+		if by, ok := seen[key]; ok && len(tb.Chains) > 0 {
+			t.Errorf("table %s read twice: by %s and %s", key, by, tb.Backend)
+		}
+		seen[key] = string(tb.Backend)
+	}
+	for _, want := range []string{"ipv4 filter", "inet first", "ipv4 second", "ipv6 third"} {
+		if _, ok := seen[want]; !ok {
+			t.Errorf("table %s missing from the merged read (have %v)", want, seen)
+		}
+	}
+	env := labEnv(lab)
+	c := kernelCase{name: "merged", path: "merged"}
+	var total tally
+	for _, proto := range []uint8{rules.ProtoTCP, rules.ProtoUDP} {
+		q := rules.Query{Family: rules.FamilyIPv4, Proto: proto, InIface: lab.TargetIface, Src: lab.ProberAddr(false), Dst: lab.TargetAddr(false)}
+		total.add(probeAndCompare(ctx, t, lab, c, q, merged.Predict(env, q)))
+	}
+	t.Logf("%s", total)
 }

@@ -1,14 +1,20 @@
 // Package nft reads nftables rulesets into perimeter's model.
 //
 // ReadLive reads the kernel's ruleset over netlink (the caller's network
-// namespace, or one given by file descriptor), with
-// github.com/google/nftables for tables and set elements and its own
-// decoding of chains, sets and rules, because that package drops chain
-// devices and every expression type it does not know. ReadText loads nft
-// syntax into a scratch network namespace with the real nft and reads it
-// back the same way. ParseJSON reads `nft -j list ruleset` output without
-// touching the kernel. Translate is the pure translation the live readers
-// use, for tests to feed decoded objects.
+// namespace, or one given by file descriptor): tables through
+// github.com/google/nftables, chains, sets, set elements and rules by
+// perimeter's own decoding of the netlink messages, because that package
+// drops chain devices and every expression type it has no Go type for,
+// garbles verdict map types, and costs one more round trip per set.
+// Expressions the package knows are decoded with its types; the rest
+// become *Unknown, so a rule never silently loses a condition. Rule texts
+// come from `nft -a list ruleset` run in the same namespace, matched by
+// table, chain and handle. ReadText loads nft syntax into a scratch
+// network namespace with the real nft (interfaces the text names by iif,
+// oif or device get stand-ins there) and reads it back the same way.
+// ParseJSON reads `nft -j list ruleset` output without touching the
+// kernel. Translate is the pure translation the live readers use, for
+// tests to feed decoded objects (Linux only, as the nftables package).
 //
 // Both kinds of input meet in one intermediate form close to nft's syntax
 // (a selector compared with values, a statement, a verdict): the netlink

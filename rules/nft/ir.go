@@ -132,6 +132,9 @@ type irTable struct {
 	family  rules.Family
 	name    string
 	backend rules.Backend
-	chains  []*irChain
-	notes   []string
+	// iptShows: iptables-nft can show the table, so the iptables
+	// reader reads it.
+	iptShows bool
+	chains   []*irChain
+	notes    []string
 }

@@ -295,9 +295,10 @@ func (p *jsonParser) element(raw json.RawMessage) error {
 // ruleset translates the collected tables.
 func (p *jsonParser) ruleset(opts Options) *rules.Ruleset {
 	var tables []*irTable
+	var notes []string
 	for _, t := range p.order {
 		if t.dormant {
-			t.ir.notes = append(t.ir.notes, fmt.Sprintf("nft table %s %s is dormant: its chains see no packets", t.fam, t.ir.name))
+			notes = append(notes, fmt.Sprintf("nft table %s %s is dormant: its chains see no packets", t.fam, t.ir.name))
 			continue
 		}
 		dyn := t.dynsetTargets()
@@ -313,7 +314,9 @@ func (p *jsonParser) ruleset(opts Options) *rules.Ruleset {
 			tables = append(tables, t.ir)
 		}
 	}
-	return lowerTables(tables, opts.source("json"))
+	rs := lowerTables(tables, opts.source("json"))
+	rs.Notes = append(notes, rs.Notes...)
+	return rs
 }
 
 // dynsetTargets lists the sets rules of the table add elements to.

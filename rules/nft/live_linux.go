@@ -24,38 +24,101 @@ import (
 // texts come from `nft -a list ruleset` run in the same namespace, when
 // nft is installed; otherwise perimeter spells them.
 func ReadLive(ctx context.Context, opts Options) (*rules.Ruleset, error) {
-	o, err := ReadObjects(ctx, opts)
+	fd, err := nsFd(opts.NetNSFd)
 	if err != nil {
 		return nil, err
 	}
-	return Translate(o, opts), nil
+	defer unix.Close(fd)
+	// nft spells the rules in a process of its own, while perimeter
+	// reads and translates.
+	texts := startTexts(ctx, fd, opts)
+	o, err := readStable(ctx, fd)
+	if err != nil {
+		<-texts
+		return nil, err
+	}
+	rs := Translate(o, opts)
+	applyTexts(rs, <-texts)
+	return rs, nil
 }
 
 // ReadObjects reads the netlink objects ReadLive translates.
 func ReadObjects(ctx context.Context, opts Options) (*Objects, error) {
-	fd := opts.NetNSFd
-	if fd < 0 {
-		fd = 0
+	fd, err := nsFd(opts.NetNSFd)
+	if err != nil {
+		return nil, err
 	}
-	// The ruleset may change while it is dumped piece by piece: read it
-	// again until the generation before and after agree.
+	defer unix.Close(fd)
+	texts := startTexts(ctx, fd, opts)
+	o, err := readStable(ctx, fd)
+	if err != nil {
+		<-texts
+		return nil, err
+	}
+	o.Texts = <-texts
+	return o, nil
+}
+
+func startTexts(ctx context.Context, fd int, opts Options) <-chan map[RuleRef]string {
+	ch := make(chan map[RuleRef]string, 1)
+	if opts.NoText {
+		ch <- nil
+		return ch
+	}
+	go func() { ch <- ruleTexts(ctx, fd, opts.Nft) }()
+	return ch
+}
+
+// readStable reads the ruleset until the generation before and after
+// agree: it may change while it is dumped piece by piece.
+func readStable(ctx context.Context, fd int) (*Objects, error) {
 	for try := 0; ; try++ {
 		o, stable, err := readOnce(fd)
-		if err != nil {
+		switch {
+		case err != nil:
 			return nil, err
-		}
-		if stable || try == 4 {
-			if !stable {
-				return nil, errors.New("read ruleset: it kept changing while read")
-			}
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			o.Texts = ruleTexts(ctx, fd, opts.Nft)
-			return o, nil
+		case stable:
+			return o, ctx.Err()
+		case try == 4:
+			return nil, errors.New("read ruleset: it kept changing while read")
 		}
 		time.Sleep(time.Duration(try+1) * 10 * time.Millisecond)
 	}
+}
+
+// applyTexts gives rules nft's own spelling where it is known.
+func applyTexts(rs *rules.Ruleset, texts map[RuleRef]string) {
+	if len(texts) == 0 {
+		return
+	}
+	for _, t := range rs.Tables {
+		for _, c := range t.Chains {
+			for _, r := range c.Rules {
+				o := &r.Origin
+				if text, ok := texts[RuleRef{Family: t.Family, Table: t.Name, Chain: o.Chain, Handle: o.Handle}]; ok && o.Handle != 0 {
+					o.Text = text
+				}
+			}
+		}
+	}
+}
+
+// nsFd returns a descriptor of the namespace to read, the caller's own
+// (its thread's) for fd <= 0, so that every connection and process of the
+// read can be opened there from any thread.
+func nsFd(fd int) (int, error) {
+	if fd > 0 {
+		dup, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return -1, fmt.Errorf("netns: %w", err)
+		}
+		return dup, nil
+	}
+	self, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("netns: %w", err)
+	}
+	return self, nil
 }
 
 func readOnce(fd int) (*Objects, bool, error) {
@@ -78,10 +141,15 @@ func readOnce(fd int) (*Objects, bool, error) {
 	if o.Sets, err = dumpSets(conn); err != nil {
 		return nil, false, err
 	}
-	if err := readElements(fd, o.Sets); err != nil {
-		return nil, false, err
-	}
-	if o.Rules, err = dumpRules(conn); err != nil {
+	// Rules and set elements come over separate connections at once.
+	rulesErr := make(chan error, 1)
+	go func() {
+		var err error
+		o.Rules, err = dumpRules(conn)
+		rulesErr <- err
+	}()
+	elemErr := readElements(fd, o.Sets)
+	if err := errors.Join(<-rulesErr, elemErr); err != nil {
 		return nil, false, err
 	}
 	if o.Ifaces, err = interfaces(fd); err != nil {
@@ -111,35 +179,102 @@ func permission(err error) error {
 	return err
 }
 
-// readElements reads the elements of every set, over one connection.
+// readElements reads the elements of every set, over a few connections
+// at once: a ruleset of thousands of rules has thousands of anonymous
+// sets, each its own request.
 func readElements(fd int, sets []*Set) error {
-	if len(sets) == 0 {
-		return nil
+	const workers = 4
+	jobs := make(chan *Set)
+	errs := make(chan error, workers)
+	for range min(workers, len(sets)) {
+		go func() {
+			errs <- elementsWorker(fd, jobs)
+		}()
 	}
-	c, err := nftables.New(nftables.AsLasting(), nftables.WithNetNSFd(fd))
+	var err error
+	for _, s := range sets {
+		if err != nil {
+			break
+		}
+		select {
+		case jobs <- s:
+		case err = <-errs:
+		}
+	}
+	close(jobs)
+	for range min(workers, len(sets)) - boolInt(err != nil) {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func elementsWorker(fd int, jobs <-chan *Set) error {
+	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: fd})
 	if err != nil {
+		for range jobs {
+		}
 		return fmt.Errorf("list set elements: %w", err)
 	}
-	defer c.CloseLasting()
-	for _, s := range sets {
-		els, err := setElements(c, s)
+	defer conn.Close()
+	var first error
+	for s := range jobs {
+		if first != nil {
+			continue
+		}
+		els, err := dumpElements(conn, s)
 		if err != nil {
-			return fmt.Errorf("list elements of set %s: %w", s.Name, err)
+			first = fmt.Errorf("list elements of set %s: %w", s.Name, err)
+			continue
 		}
 		s.Elements = els
 	}
-	return nil
+	return first
 }
 
-// setElements guards against the package's decoder panicking on an
-// element it does not expect.
-func setElements(c *nftables.Conn, s *Set) (els []nftables.SetElement, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("decode: %v", r)
+// dumpElements reads one set's elements. The nftables package's
+// GetSetElements does the same with one more acknowledgement per set,
+// which the thousands of anonymous sets of a large ruleset feel, and
+// panics on some elements it does not expect.
+func dumpElements(conn *netlink.Conn, s *Set) ([]nftables.SetElement, error) {
+	attrs, err := netlink.MarshalAttributes([]netlink.Attribute{
+		{Type: 1, Data: []byte(s.Table.Name + "\x00")}, // NFTA_SET_ELEM_LIST_TABLE
+		{Type: 2, Data: []byte(s.Name + "\x00")},       // NFTA_SET_ELEM_LIST_SET
+	})
+	if err != nil {
+		return nil, err
+	}
+	req := netlink.Message{
+		Header: netlink.Header{Type: netlink.HeaderType(nfnlSubsysNftables<<8 | unix.NFT_MSG_GETSETELEM), Flags: netlink.Request | netlink.Dump},
+		Data:   append([]byte{byte(s.Table.Family), unix.NFNETLINK_V0, 0, 0}, attrs...),
+	}
+	msgs, err := conn.Execute(req)
+	if err != nil {
+		return nil, permission(err)
+	}
+	var out []nftables.SetElement
+	for _, m := range msgs {
+		if m.Header.Flags&netlink.DumpInterrupted != 0 {
+			return nil, errDumpInterrupted
 		}
-	}()
-	return c.GetSetElements(&s.Set)
+		if len(m.Data) < 4 {
+			continue
+		}
+		els, err := parseElements(m.Data[4:])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, els...)
+	}
+	return out, nil
 }
 
 const nfnlSubsysNftables = 10
@@ -291,13 +426,7 @@ func ruleTexts(ctx context.Context, fd int, nft string) map[RuleRef]string {
 		out, err = nftCommand(ctx, nft, nil, "-a", "list", "ruleset")
 		return err
 	}
-	var err error
-	if fd == 0 {
-		err = run()
-	} else {
-		err = inNetNS(fd, run)
-	}
-	if err != nil {
+	if err := inNetNS(fd, run); err != nil {
 		return nil
 	}
 	return parseListing(out)
@@ -329,28 +458,28 @@ func nftCommand(ctx context.Context, nft string, stdin []byte, args ...string) (
 // process fn starts runs there. The thread switches back after; if it
 // cannot, it stays locked and Go ends it with its goroutine.
 func inNetNS(fd int, fn func() error) error {
-	done := make(chan error, 1)
+	done := make(chan result, 1)
 	go func() {
 		runtime.LockOSThread()
-		orig, err := os.Open(fmt.Sprintf("/proc/thread-self/ns/net"))
+		orig, err := os.Open("/proc/thread-self/ns/net")
 		if err != nil {
 			runtime.UnlockOSThread()
-			done <- err
+			done <- result{err: err}
 			return
 		}
 		defer orig.Close()
 		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
 			runtime.UnlockOSThread()
-			done <- fmt.Errorf("setns: %w", err)
+			done <- result{err: fmt.Errorf("setns: %w", err)}
 			return
 		}
-		err = fn()
+		r := call(fn)
 		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) != nil {
-			done <- err // the thread stays locked: it dies with this goroutine
+			done <- r // the thread stays locked: it dies with this goroutine
 			return
 		}
 		runtime.UnlockOSThread()
-		done <- err
+		done <- r
 	}()
-	return <-done
+	return (<-done).get()
 }

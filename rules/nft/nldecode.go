@@ -308,6 +308,11 @@ type bitwiseShift struct {
 // decodeOwn decodes the expressions the expr package gets wrong or
 // lacks; nil for the others.
 func decodeOwn(name string, data []byte) expr.Any {
+	switch name {
+	case "notrack", "ct", "match", "target", "byteorder", "bitwise", "rt", "osf", "xfrm":
+	default:
+		return nil
+	}
 	attrs := map[uint16][]byte{}
 	if ad, err := newDecoder(data); err == nil {
 		for ad.Next() {
@@ -472,4 +477,85 @@ func ruleComment(ud []byte) string {
 		ud = ud[2+n:]
 	}
 	return ""
+}
+
+// Set element attributes (NFTA_SET_ELEM_*).
+const (
+	attrElemListElements = 3
+	attrElemKey          = 1
+	attrElemData         = 2
+	attrElemFlags        = 3
+	attrElemKeyEnd       = 10
+	elemIntervalEnd      = 1
+)
+
+// parseElements decodes one NFT_MSG_NEWSETELEM message body: the elements
+// of a set. A verdict map element's data is left as the raw
+// NFTA_DATA_VERDICT attributes, as the nftables package leaves it.
+func parseElements(b []byte) ([]nftables.SetElement, error) {
+	ad, err := newDecoder(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []nftables.SetElement
+	for ad.Next() {
+		if ad.Type() != attrElemListElements {
+			continue
+		}
+		list, err := newDecoder(ad.Bytes())
+		if err != nil {
+			return nil, err
+		}
+		for list.Next() {
+			e, err := parseElement(list.Bytes())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		if err := list.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, ad.Err()
+}
+
+func parseElement(b []byte) (nftables.SetElement, error) {
+	var e nftables.SetElement
+	ad, err := newDecoder(b)
+	if err != nil {
+		return e, err
+	}
+	for ad.Next() {
+		switch ad.Type() {
+		case attrElemKey:
+			e.Key, err = dataValue(ad.Bytes())
+		case attrElemKeyEnd:
+			e.KeyEnd, err = dataValue(ad.Bytes())
+		case attrElemData:
+			e.Val, err = dataValue(ad.Bytes())
+		case attrElemFlags:
+			e.IntervalEnd = be32(ad.Bytes())&elemIntervalEnd != 0
+		}
+		if err != nil {
+			return e, err
+		}
+	}
+	return e, ad.Err()
+}
+
+// dataValue reads nested NFTA_DATA_VALUE (or NFTA_DATA_VERDICT) content.
+func dataValue(b []byte) ([]byte, error) {
+	ad, err := newDecoder(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	for ad.Next() {
+		switch ad.Type() {
+		case 1, 2: // NFTA_DATA_VALUE, NFTA_DATA_VERDICT
+			out = bytes.Clone(ad.Bytes())
+		}
+	}
+	return out, ad.Err()
 }

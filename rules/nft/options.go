@@ -12,13 +12,16 @@ type Options struct {
 	// ReadLive reads. -1, or 0 (the zero value: fd 0 is standard input,
 	// never a namespace), reads the calling thread's own namespace.
 	NetNSFd int
-	// Source names the rules' origin in the model: a file, or "live"
-	// (the default of ReadLive and ReadText) or "json" (ParseJSON).
+	// Source names the rules' origin in the model: a file, or by default
+	// "live" (ReadLive), "nft text" (ReadText) or "json" (ParseJSON).
 	Source string
 	// SkipIptablesNft leaves out the tables iptables-nft made and can
-	// show, which the iptables reader reads: so that no rule counts
-	// twice when both readers' rulesets are merged. Tables iptables-nft
-	// cannot show are read whatever this says.
+	// show (iptables-nft-save prints them), which the iptables reader
+	// reads: so that no rule counts twice when both readers' rulesets are
+	// merged. Tables iptables-nft cannot show ("incompatible") are read
+	// whatever this says. From JSON, which names extensions without their
+	// options, a table counts as shown when it holds xt extensions and is
+	// laid out as iptables makes its tables.
 	SkipIptablesNft bool
 	// SkipTable, when set, is asked about every table before
 	// SkipIptablesNft is: true leaves it out. A caller that knows which
@@ -28,6 +31,10 @@ type Options struct {
 	// Nft is the nft binary, for rule texts (ReadLive) and for loading
 	// text (ReadText); "" looks up "nft" in PATH.
 	Nft string
+	// NoText skips running `nft -a list ruleset` for the rules' texts:
+	// perimeter spells them itself. On a large ruleset nft's listing
+	// costs about as much as the whole read.
+	NoText bool
 }
 
 // ErrPermission is returned by ReadText when the process may not create a
@@ -50,5 +57,5 @@ func (o Options) skip(t *irTable) bool {
 	if o.SkipTable != nil && o.SkipTable(t.family, t.name) {
 		return true
 	}
-	return o.SkipIptablesNft && t.backend == rules.BackendIptablesNft
+	return o.SkipIptablesNft && t.iptShows
 }

@@ -16,11 +16,23 @@ var iptablesNames = map[string][]string{
 	"security": {"INPUT", "FORWARD", "OUTPUT"},
 }
 
-// finishTable labels the table's backend and adds the notes of what was
-// met. compat says, per rule, whether iptables-nft could show it (nil
-// when not known).
+// finishTable labels the table's backend, says whether iptables-nft can
+// show it, and adds the notes of what was met. xt says whether the table
+// holds iptables extensions; compat says, per rule, whether iptables-nft
+// can read it (nil when not known: then xt decides).
 func finishTable(t *irTable, xt bool, compat []bool) {
-	t.backend = backendOf(t, xt, compat)
+	looks := iptablesLayout(t)
+	readable := compat != nil
+	for _, ok := range compat {
+		readable = readable && ok
+	}
+	t.iptShows = looks && (readable || compat == nil && xt)
+	switch {
+	case xt || t.iptShows:
+		t.backend = rules.BackendIptablesNft
+	default:
+		t.backend = rules.BackendNft
+	}
 	for _, c := range t.chains {
 		if c.noDevice {
 			t.notes = append(t.notes, fmt.Sprintf("nft chain %s %s %s: the JSON names no device (nft 1.0.6 leaves it out), so whether it sees a packet is undecided",
@@ -30,35 +42,28 @@ func finishTable(t *irTable, xt bool, compat []bool) {
 	switch {
 	case t.family == rules.FamilyBridge:
 		t.notes = append(t.notes, fmt.Sprintf("nft table bridge %s filters bridged traffic, which the prediction leaves out", t.name))
-	case t.backend == rules.BackendIptablesNft && xt:
-		t.notes = append(t.notes, fmt.Sprintf("table %s %s was made by iptables-nft; extensions perimeter cannot decode from netlink are undecided", familyName(t.family), t.name))
+	case xt && !t.iptShows:
+		t.notes = append(t.notes, fmt.Sprintf("table %s %s mixes iptables-nft rules with native ones iptables cannot show: read here", familyName(t.family), t.name))
 	}
 }
 
-// backendOf tells an iptables-nft table from a native one, as nft does:
-// one holding iptables extensions (xt expressions) is iptables-nft's.
-// One without is iptables-nft's when it looks like one: an iptables table
-// of family ip or ip6 whose base chains are its built-in chains, whose
-// rules all use what iptables-nft writes.
-func backendOf(t *irTable, xt bool, compat []bool) rules.Backend {
-	if xt {
-		return rules.BackendIptablesNft
-	}
+// iptablesLayout reports whether a table is laid out as iptables-nft
+// makes them: an iptables table of family ip or ip6 whose base chains are
+// its built-in chains at iptables' priorities. It tells iptables-nft's
+// tables from native ones along with the rules' expressions: one holding
+// xt extensions is iptables-nft's, as nft itself decides; one without is
+// when every rule uses only what iptables-nft writes.
+func iptablesLayout(t *irTable) bool {
 	builtin, ok := iptablesNames[t.name]
-	if !ok || compat == nil || t.family != rules.FamilyIPv4 && t.family != rules.FamilyIPv6 {
-		return rules.BackendNft
+	if !ok || t.family != rules.FamilyIPv4 && t.family != rules.FamilyIPv6 {
+		return false
 	}
 	for _, c := range t.chains {
 		if c.base && (!slices.Contains(builtin, c.name) || !iptablesPrio(t.name, c.prio)) {
-			return rules.BackendNft
+			return false
 		}
 	}
-	for _, ok := range compat {
-		if !ok {
-			return rules.BackendNft
-		}
-	}
-	return rules.BackendIptablesNft
+	return true
 }
 
 // iptablesPrio reports whether p is a priority iptables gives a built-in

@@ -33,6 +33,7 @@ func ReadText(ctx context.Context, r io.Reader, opts Options) (*rules.Ruleset, e
 	}
 	var o *Objects
 	err = InScratchNetNS(func() error {
+		addInterfaces(ctx, interfaceNames(string(text)))
 		if _, err := nftCommand(ctx, opts.Nft, text, "-f", "-"); err != nil {
 			return fmt.Errorf("load nft text: %w", err)
 		}
@@ -45,6 +46,9 @@ func ReadText(ctx context.Context, r io.Reader, opts Options) (*rules.Ruleset, e
 	if err != nil {
 		return nil, err
 	}
+	if opts.Source == "" {
+		opts.Source = "nft text"
+	}
 	return Translate(o, opts), nil
 }
 
@@ -53,7 +57,7 @@ func ReadText(ctx context.Context, r io.Reader, opts Options) (*rules.Ruleset, e
 // pool, so the namespace disappears when fn returns and its processes
 // end. fn must not start goroutines that expect to be in the namespace.
 func InScratchNetNS(fn func() error) error {
-	done := make(chan error, 1)
+	done := make(chan result, 1)
 	go func() {
 		// No UnlockOSThread: the thread ends with this goroutine, and with
 		// it the namespace.
@@ -62,10 +66,34 @@ func InScratchNetNS(fn func() error) error {
 			if errors.Is(err, unix.EPERM) {
 				err = fmt.Errorf("%w: %v", ErrPermission, err)
 			}
-			done <- err
+			done <- result{err: err}
 			return
 		}
-		done <- fn()
+		done <- call(fn)
 	}()
-	return <-done
+	return (<-done).get()
+}
+
+// result carries fn's error, or its panic, back from the locked thread.
+type result struct {
+	err      error
+	panicked bool
+	value    any
+}
+
+func call(fn func() error) (r result) {
+	defer func() {
+		if p := recover(); p != nil {
+			r = result{panicked: true, value: p}
+		}
+	}()
+	return result{err: fn()}
+}
+
+// get returns the error, or re-raises the panic in the caller.
+func (r result) get() error {
+	if r.panicked {
+		panic(r.value)
+	}
+	return r.err
 }

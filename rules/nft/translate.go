@@ -105,7 +105,7 @@ func translateTable(o *Objects, nt *nftables.Table, f rules.Family) *irTable {
 		}
 	}
 	tr := &tableReader{fam: f, sets: sets, cache: map[string]map[string]setKeys{}, ifaces: o.Ifaces, dyn: dynsetTargets(o.Rules, nt)}
-	var compat []bool
+	compat := []bool{} // known, if empty: iptables-nft can show a table of policies only
 	for _, r := range o.Rules {
 		if r.Table == nil || r.Table.Name != nt.Name || r.Table.Family != nt.Family || r.Chain == nil {
 			continue
@@ -119,11 +119,10 @@ func translateTable(o *Objects, nt *nftables.Table, f rules.Family) *irTable {
 		ic.rules = append(ic.rules, ir)
 		compat = append(compat, iptablesCompatible(r.Exprs))
 	}
-	finishTable(t, tr.xt, compat)
 	if len(sets) > 0 {
-		// iptables-nft makes no sets.
-		t.backend = backendOf(t, tr.xt, []bool{false})
+		compat = append(compat, false) // iptables-nft makes no sets
 	}
+	finishTable(t, tr.xt, compat)
 	return t
 }
 

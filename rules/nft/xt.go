@@ -43,6 +43,52 @@ func (d *nlDecoder) xt(x *xtExpr) {
 	}
 }
 
+// xtHopLimit decodes hl (IPv6) and ttl (IPv4): eq, ne, lt, gt.
+func xtHopLimit(name string, b []byte) ([]rules.Match, bool) {
+	if len(b) < 2 {
+		return nil, false
+	}
+	mode, v := b[0], b[1]
+	text := fmt.Sprintf("-m %s mode %d %d", name, mode, v)
+	var ivs []rules.Interval
+	switch mode {
+	case 0, 1:
+		ivs = []rules.Interval{rules.Point([]byte{v})}
+	case 2:
+		if v > 0 {
+			ivs = []rules.Interval{{Lo: []byte{0}, Hi: []byte{v - 1}}}
+		}
+	case 3:
+		if v < 255 {
+			ivs = []rules.Interval{{Lo: []byte{v + 1}, Hi: []byte{255}}}
+		}
+	default:
+		return nil, false
+	}
+	return []rules.Match{rules.NewMatch(rules.FieldHopLimit, mode == 1, text, ivs...)}, true
+}
+
+// xtRecent decodes recent as the iptables reader does: a --set puts the
+// source on the list (a statement); --rcheck, --update and --remove test
+// it, first contact assumed.
+func (d *nlDecoder) xtRecent(x *xtExpr) ([]rules.Match, bool) {
+	const check, set, update, remove = 1, 2, 4, 8
+	b := x.info
+	if len(b) < 210 {
+		return nil, false
+	}
+	hits, flags, invert, name := ne.Uint32(b[4:]), b[8], b[9] != 0, cstring(b[10:210])
+	text := fmt.Sprintf("-m recent --name %s", name)
+	switch {
+	case flags&(check|update|remove) != 0:
+		return []rules.Match{{Negate: invert, Text: text, Recent: &rules.Recent{Name: name, HitCount: int(hits)}}}, true
+	case flags&set != 0 && !invert:
+		d.add(&effect{st: rules.Statement{Kind: rules.StmtRecentSet, Set: name, Text: text + " --set"}})
+		return nil, true
+	}
+	return nil, false
+}
+
 // xtMatch decodes a match extension into model matches; false when it
 // cannot.
 func (d *nlDecoder) xtMatch(x *xtExpr) ([]rules.Match, bool) {
@@ -54,7 +100,7 @@ func (d *nlDecoder) xtMatch(x *xtExpr) ([]rules.Match, bool) {
 		if len(b) < 4 {
 			return nil, false
 		}
-		return ctBits(ne.Uint32(b), false, "-m state")
+		return ctBits(ne.Uint32(b), false, false, "-m state --state")
 	case "conntrack":
 		return xtConntrack(x.rev, b)
 	case "tcp", "udp":
@@ -73,6 +119,29 @@ func (d *nlDecoder) xtMatch(x *xtExpr) ([]rules.Match, bool) {
 			rules.Point(rules.U32(ne.Uint32(b)&ne.Uint32(b[4:]))))
 		m.Mask = rules.U32(ne.Uint32(b[4:]))
 		return []rules.Match{m}, true
+	case "hl", "ttl":
+		return xtHopLimit(x.name, b)
+	case "rt", "frag", "hbh", "dst":
+		// The header must be there, whatever else is asked of it; a
+		// probe carries none.
+		bit := map[string]uint8{"rt": rules.ExtRouting, "frag": rules.ExtFragment, "hbh": rules.ExtHopByHop, "dst": rules.ExtDstOpts}[x.name]
+		return []rules.Match{rules.AnyBit(rules.FieldExtHdr, false, "-m "+x.name, bit), rules.Opaque(fmt.Sprintf("xt match %q", x.name))}, true
+	case "recent":
+		return d.xtRecent(x)
+	case "connmark":
+		if len(b) < 9 || x.rev != 1 {
+			return nil, false
+		}
+		m := rules.NewMatch(rules.FieldCtMark, b[8] != 0, fmt.Sprintf("-m connmark --mark 0x%x/0x%x", ne.Uint32(b), ne.Uint32(b[4:])),
+			rules.Point(rules.U32(ne.Uint32(b)&ne.Uint32(b[4:]))))
+		m.Mask = rules.U32(ne.Uint32(b[4:]))
+		return []rules.Match{m}, true
+	case "pkttype":
+		if len(b) < 8 {
+			return nil, false
+		}
+		return []rules.Match{rules.NewMatch(rules.FieldPktType, ne.Uint32(b[4:]) != 0, fmt.Sprintf("-m pkttype --pkt-type %d", ne.Uint32(b)),
+			rules.Point([]byte{byte(ne.Uint32(b))}))}, true
 	case "limit":
 		if len(b) < 8 {
 			return nil, false
@@ -82,21 +151,37 @@ func (d *nlDecoder) xtMatch(x *xtExpr) ([]rules.Match, bool) {
 	return nil, false
 }
 
-// ctBits is a conntrack state list: x_tables numbers states as nft does,
-// and the DNAT and SNAT pseudo-states as bits 8 and 7.
-func ctBits(mask uint32, neg bool, text string) ([]rules.Match, bool) {
-	const snat, dnat = 1 << 7, 1 << 8
-	if mask&^(0x4f|snat|dnat) != 0 || mask == 0 {
+// ctBits is a state list of the state match (conntrack == false) or
+// the conntrack match: both number the real states as nft does, then
+// state has UNTRACKED at bit 6, and conntrack SNAT, DNAT and UNTRACKED at
+// bits 6, 7 and 8.
+func ctBits(mask uint32, neg, conntrack bool, text string) ([]rules.Match, bool) {
+	type bit struct {
+		bit   uint32
+		model rules.CtState
+		name  string
+	}
+	bits := []bit{{1, rules.CtInvalid, "INVALID"}, {2, rules.CtEstablished, "ESTABLISHED"}, {4, rules.CtRelated, "RELATED"},
+		{8, rules.CtNew, "NEW"}, {64, rules.CtUntracked, "UNTRACKED"}}
+	if conntrack {
+		bits = append(bits[:4], bit{64, rules.CtSNAT, "SNAT"}, bit{128, rules.CtDNAT, "DNAT"}, bit{256, rules.CtUntracked, "UNTRACKED"})
+	}
+	var model uint8
+	var names []string
+	for _, b := range bits {
+		if mask&b.bit != 0 {
+			model |= uint8(b.model)
+			names = append(names, b.name)
+			mask &^= b.bit
+		}
+	}
+	if mask != 0 || model == 0 {
 		return nil, false
 	}
-	bits := uint8(mask & 0x4f)
-	if mask&dnat != 0 {
-		bits |= uint8(rules.CtDNAT)
+	if neg {
+		text = "! " + text
 	}
-	if mask&snat != 0 {
-		bits |= uint8(rules.CtSNAT)
-	}
-	return []rules.Match{rules.AnyBit(rules.FieldCtState, neg, fmt.Sprintf("%s 0x%x", text, mask), bits)}, true
+	return []rules.Match{rules.AnyBit(rules.FieldCtState, neg, text+" "+strings.Join(names, ","), model)}, true
 }
 
 // xtConntrack decodes a conntrack match that only lists states.
@@ -114,7 +199,7 @@ func xtConntrack(rev uint32, b []byte) ([]rules.Match, bool) {
 	if rev >= 2 {
 		mask = uint32(ne.Uint16(b[stateOff:]))
 	}
-	return ctBits(mask, inv&flagState != 0, "-m conntrack --ctstate")
+	return ctBits(mask, inv&flagState != 0, true, "-m conntrack --ctstate")
 }
 
 // xtPorts decodes the tcp and udp matches: port ranges, and TCP flags.
@@ -336,20 +421,27 @@ func xtReject(fam rules.Family, b []byte) (rules.Verdict, bool) {
 	return rejectWith(list[with]), true
 }
 
-// xtConnmark decodes CONNMARK's set, save and restore.
+// xtConnmark decodes CONNMARK's set, save and restore (revisions 1 and
+// 2; a shift of revision 2 is left undecoded).
 func xtConnmark(rev uint32, b []byte) (rules.Statement, bool) {
-	if rev != 1 || len(b) < 13 {
+	var mode byte
+	switch {
+	case rev == 1 && len(b) >= 13:
+		mode = b[12]
+	case rev == 2 && len(b) >= 15 && b[13] == 0:
+		mode = b[14]
+	default:
 		return rules.Statement{}, false
 	}
-	ctmark, ctmask, nfmask, mode := ne.Uint32(b), ne.Uint32(b[4:]), ne.Uint32(b[8:]), b[12]
+	ctmark, ctmask, nfmask := ne.Uint32(b), ne.Uint32(b[4:]), ne.Uint32(b[8:])
 	all := ^uint32(0)
 	switch {
 	case mode == 0:
 		return rules.Statement{Kind: rules.StmtSetCtMark, Value: ctmark, Mask: ctmask, Text: fmt.Sprintf("-j CONNMARK --set-xmark 0x%x/0x%x", ctmark, ctmask)}, true
 	case mode == 1 && ctmask == all:
-		return rules.Statement{Kind: rules.StmtSaveMark, Mask: nfmask, Text: "-j CONNMARK --save-mark"}, true
+		return rules.Statement{Kind: rules.StmtSaveMark, Mask: nfmask, Text: fmt.Sprintf("-j CONNMARK --save-mark --nfmask 0x%x", nfmask)}, true
 	case mode == 2 && nfmask == all:
-		return rules.Statement{Kind: rules.StmtRestoreMark, Mask: ctmask, Text: "-j CONNMARK --restore-mark"}, true
+		return rules.Statement{Kind: rules.StmtRestoreMark, Mask: ctmask, Text: fmt.Sprintf("-j CONNMARK --restore-mark --ctmask 0x%x", ctmask)}, true
 	}
 	return rules.Statement{}, false
 }

@@ -1,0 +1,230 @@
+package nft
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/perimeter-dev/perimeter/rules"
+)
+
+// oneRule is a document with one table and one base chain holding a rule
+// of the given expressions.
+func oneRule(family, exprs string, extra ...string) string {
+	objs := []string{
+		fmt.Sprintf(`{"table":{"family":%q,"name":"t"}}`, family),
+		fmt.Sprintf(`{"chain":{"family":%q,"table":"t","name":"c","type":"filter","hook":"input","prio":0,"policy":"drop"}}`, family),
+	}
+	objs = append(objs, extra...)
+	objs = append(objs, fmt.Sprintf(`{"rule":{"family":%q,"table":"t","chain":"c","handle":4,"expr":[%s]}}`, family, exprs))
+	return `{"nftables":[` + strings.Join(objs, ",") + `]}`
+}
+
+// describeRules renders a ruleset's rules in the test notation of
+// translate_test.go, without the platform-specific helpers.
+func describeRules(rs *rules.Ruleset) []string {
+	var out []string
+	for _, t := range rs.Tables {
+		for _, c := range t.Chains {
+			for _, r := range c.Rules {
+				out = append(out, describeRule(r))
+			}
+		}
+	}
+	return out
+}
+
+func describeRule(r *rules.Rule) string {
+	var parts []string
+	for _, m := range r.Matches {
+		neg := ""
+		if m.Negate {
+			neg = "!"
+		}
+		if m.IsOpaque() {
+			parts = append(parts, fmt.Sprintf("%s%v(%s)", neg, m.Fields, m.Text))
+			continue
+		}
+		var es []string
+		for _, e := range m.Elems {
+			var ivs []string
+			for _, iv := range e {
+				if string(iv.Lo) == string(iv.Hi) {
+					ivs = append(ivs, fmt.Sprintf("%x", iv.Lo))
+				} else {
+					ivs = append(ivs, fmt.Sprintf("%x-%x", iv.Lo, iv.Hi))
+				}
+			}
+			es = append(es, strings.Join(ivs, "."))
+		}
+		s := fmt.Sprintf("%s%v{%s}", neg, m.Fields, strings.Join(es, ","))
+		if m.Mask != nil {
+			s += fmt.Sprintf("&%x", m.Mask)
+		}
+		parts = append(parts, s)
+	}
+	for _, s := range r.Statements {
+		parts = append(parts, "stmt:"+s.Text)
+	}
+	if r.VMap != nil {
+		var es []string
+		for _, e := range r.VMap.Entries {
+			es = append(es, fmt.Sprintf("%x:%s", e.Elem[0].Lo, e.Verdict))
+		}
+		parts = append(parts, fmt.Sprintf("vmap%v{%s}", r.VMap.Fields, strings.Join(es, ",")))
+	} else {
+		parts = append(parts, "=> "+r.Verdict.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+const tcpDport = `{"payload":{"protocol":"tcp","field":"dport"}}`
+
+func TestParseJSONRules(t *testing.T) {
+	cases := []struct {
+		name, doc string
+		want      []string
+	}{
+		{"implicit dependency", oneRule("inet", `{"match":{"op":"==","left":`+tcpDport+`,"right":22}},{"accept":null}`),
+			[]string{"[l4proto]{06} [dport]{0016} => accept"}},
+		{"anonymous set with a range", oneRule("ip", `{"match":{"op":"!=","left":`+tcpDport+`,"right":{"set":[80,{"range":[1000,2000]}]}}},{"drop":null}`),
+			[]string{"[l4proto]{06} ![dport]{0050,03e8-07d0} => drop"}},
+		{"ip in inet needs nfproto", oneRule("inet", `{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"saddr"}},"right":{"prefix":{"addr":"198.18.0.0","len":15}}}},{"drop":null}`),
+			[]string{"[nfproto]{02} [saddr]{c6120000-c613ffff} => drop"}},
+		{"ip in netdev needs the ethertype", oneRule("netdev", `{"match":{"op":"==","left":{"payload":{"protocol":"ip6","field":"saddr"}},"right":"2001:db8::1"}},{"drop":null}`),
+			[]string{"[nfproto]{0a} [saddr]{20010db8000000000000000000000001} => drop"}},
+		{"ct state flags", oneRule("inet", `{"match":{"op":"in","left":{"ct":{"key":"state"}},"right":["established","related"]}},{"accept":null}`),
+			[]string{"[ctstate]{01-ff}&06 => accept"}},
+		{"ct state exact", oneRule("inet", `{"match":{"op":"!=","left":{"ct":{"key":"state"}},"right":"established"}},{"drop":null}`),
+			[]string{"![ctstate]{01-ff}&02 => drop"}},
+		{"masked flags compared below", oneRule("inet", `{"match":{"op":"<","left":{"&":[{"payload":{"protocol":"tcp","field":"flags"}},{"|":[{"|":["fin","syn"]},"rst"]}]},"right":"fin"}},{"drop":null}`),
+			[]string{"[l4proto]{06} [tcpflags]{00}&07 => drop"}},
+		{"named interval set", oneRule("inet", `{"match":{"op":"==","left":`+tcpDport+`,"right":"@w"}},{"accept":null}`,
+			`{"set":{"family":"inet","table":"t","name":"w","type":"inet_service","flags":["interval"],"elem":[443,{"range":[8000,8080]}]}}`),
+			[]string{"[l4proto]{06} [dport]{01bb,1f40-1f90} => accept"}},
+		{"concatenation", oneRule("inet", `{"match":{"op":"==","left":{"concat":[{"payload":{"protocol":"ip","field":"saddr"}},`+tcpDport+`]},"right":{"set":[{"concat":["198.18.0.2",22]}]}}},{"accept":null}`),
+			[]string{"[nfproto]{02} [l4proto]{06} [saddr dport]{c6120002.0016} => accept"}},
+		{"vmap", oneRule("inet", `{"vmap":{"key":`+tcpDport+`,"data":{"set":[[22,{"accept":null}],[{"range":[80,81]},{"jump":{"target":"d"}}]]}}}`,
+			`{"chain":{"family":"inet","table":"t","name":"d"}}`),
+			[]string{"[l4proto]{06} vmap[dport]{0016:accept,0050:jump d}"}},
+		{"ct state vmap covers the NAT bits", oneRule("inet", `{"vmap":{"key":{"ct":{"key":"state"}},"data":{"set":[["new",{"drop":null}]]}}}`),
+			[]string{"vmap[ctstate]{08:drop,18:drop,28:drop,38:drop}"}},
+		{"log before a match", oneRule("inet", `{"log":{"prefix":"x "}},{"match":{"op":"==","left":`+tcpDport+`,"right":9}},{"drop":null}`),
+			[]string{`stmt:log prefix "x " => continue`, "[l4proto]{06} [dport]{0009} => drop"}},
+		{"reject in ip", oneRule("ip", `{"reject":{"type":"icmp","expr":"host-unreachable"}}`),
+			[]string{"=> reject:icmp-host-unreachable"}},
+		{"tcp reset needs tcp", oneRule("ip6", `{"reject":{"type":"tcp reset"}}`),
+			[]string{"[l4proto]{06} => reject:tcp-reset"}},
+		{"limit and quota are undecided", oneRule("inet", `{"limit":{"rate":10,"per":"minute","burst":5}},{"quota":{"val":10,"val_unit":"mbytes","inv":true}},{"accept":null}`),
+			[]string{"[limit](limit rate 10/minute) [opaque](quota over 10 mbytes) => accept"}},
+		{"socket is undecided", oneRule("inet", `{"match":{"op":"==","left":{"socket":{"key":"transparent"}},"right":1}},{"accept":null}`),
+			[]string{"[opaque](socket transparent 1) => accept"}},
+		{"unknown statement is undecided", oneRule("inet", `{"frobnicate":{"x":1}},{"accept":null}`),
+			[]string{`[opaque](frobnicate {"x":1}) => accept`}},
+		{"mark arithmetic", oneRule("inet", `{"mangle":{"key":{"meta":{"key":"mark"}},"value":{"|":[{"&":[{"meta":{"key":"mark"}},65281]},1]}}}`),
+			[]string{"stmt:meta mark set meta mark & 0x0000ff00 ^ 0x00000001 => continue"}},
+		{"dnat through a map", oneRule("ip", `{"dnat":{"addr":{"map":{"key":`+tcpDport+`,"data":{"set":[[8080,"198.19.0.2"]]}}}}}`),
+			[]string{"[l4proto]{06} [dport]{1f90} => dnat"}},
+		{"add to a set, then look it up", oneRule("inet", `{"set":{"op":"add","elem":{"payload":{"protocol":"ip","field":"saddr"}},"set":"@s"}},{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"saddr"}},"right":"@s"}},{"drop":null}`,
+			`{"set":{"family":"inet","table":"t","name":"s","type":"ipv4_addr"}}`),
+			[]string{"[nfproto]{02} [opaque](ip saddr @s) stmt:add @s { ip saddr } => drop"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rs, err := ParseJSON(strings.NewReader(c.doc), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := describeRules(rs)
+			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestParseJSONErrors(t *testing.T) {
+	cases := map[string]string{
+		"not json":       `{"nftables": [`,
+		"no array":       `{"tables": []}`,
+		"unknown family": `{"nftables":[{"table":{"family":"decnet","name":"t"}}]}`,
+		"rule of no chain": `{"nftables":[{"table":{"family":"ip","name":"t"}},
+			{"rule":{"family":"ip","table":"t","chain":"nope","expr":[]}}]}`,
+		"jump loop":    oneRule("ip", `{"jump":{"target":"c"}}`),
+		"jump nowhere": oneRule("ip", `{"goto":{"target":"elsewhere"}}`),
+	}
+	for name, doc := range cases {
+		if _, err := ParseJSON(strings.NewReader(doc), Options{}); err == nil {
+			t.Errorf("%s: want an error", name)
+		}
+	}
+}
+
+func TestParseJSONTables(t *testing.T) {
+	doc := `{"nftables":[
+		{"table":{"family":"netdev","name":"n"}},
+		{"chain":{"family":"netdev","table":"n","name":"in","type":"filter","hook":"ingress","prio":-500,"policy":"drop"}},
+		{"chain":{"family":"netdev","table":"n","name":"in2","type":"filter","hook":"ingress","prio":-400,"policy":"drop","dev":"eth0"}},
+		{"table":{"family":"ip","name":"off","flags":["dormant"]}},
+		{"table":{"family":"ip","name":"filter"}},
+		{"chain":{"family":"ip","table":"filter","name":"INPUT","type":"filter","hook":"input","prio":0,"policy":"accept"}},
+		{"rule":{"family":"ip","table":"filter","chain":"INPUT","expr":[{"xt":{"type":"match","name":"conntrack"}},{"accept":null}]}}
+	]}`
+	rs, err := ParseJSON(strings.NewReader(doc), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := rs.Table(rules.FamilyNetdev, "n")
+	if n == nil || len(n.Chains) != 3 || n.Chains[0].Policy.Kind != rules.Accept || n.Chains[2].Devices[0] != "eth0" {
+		t.Fatalf("netdev table: want a gated chain without devices and one on eth0, got %+v", n)
+	}
+	if rs.Table(rules.FamilyIPv4, "off") != nil {
+		t.Error("a dormant table sees no packets")
+	}
+	if f := rs.Table(rules.FamilyIPv4, "filter"); f == nil || f.Backend != rules.BackendIptablesNft {
+		t.Error("a table with xt expressions is iptables-nft's")
+	}
+	if rs, _ := ParseJSON(strings.NewReader(doc), Options{SkipIptablesNft: true}); rs.Table(rules.FamilyIPv4, "filter") != nil {
+		t.Error("SkipIptablesNft must leave it out")
+	}
+	if len(rs.Notes) != 2 {
+		t.Errorf("want notes for the missing device and the dormant table: %q", rs.Notes)
+	}
+}
+
+func TestParseListing(t *testing.T) {
+	out := []byte(`table inet f { # handle 1
+	set s { # handle 3
+		type ipv4_addr
+		elements = { 198.18.1.0/24,
+			     198.18.5.1 }
+	}
+
+	chain input { # handle 1
+		type filter hook input priority filter; policy drop;
+		tcp dport { 22, 80 } accept comment "a { b" # handle 5
+		log prefix "}" drop # handle 6
+	}
+}
+table ip nat { # handle 2
+	chain pre { # handle 1
+		type nat hook prerouting priority dstnat; policy accept;
+		tcp dport 8080 dnat to 198.19.0.2:80 # handle 4
+	}
+}
+`)
+	got := parseListing(out)
+	want := map[RuleRef]string{
+		{rules.FamilyInet, "f", "input", 5}: `tcp dport { 22, 80 } accept comment "a { b"`,
+		{rules.FamilyInet, "f", "input", 6}: `log prefix "}" drop`,
+		{rules.FamilyIPv4, "nat", "pre", 4}: "tcp dport 8080 dnat to 198.19.0.2:80",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %v", got)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%v: got %q, want %q", k, got[k], v)
+		}
+	}
+}
