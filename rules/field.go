@@ -34,6 +34,12 @@ const (
 	// so header matches like ip6tables' -m rt or iptables' -f never hold
 	// for it.
 	FieldExtHdr // 1 byte
+	// FieldRPFilter and FieldRPFilterLoose hold 1 when a reverse-path
+	// check passes (iptables -m rpfilter, nft "fib saddr . iif oif
+	// exists"), 0 when it fails: strict wants the route back to the
+	// source to leave through the incoming interface, loose any route.
+	FieldRPFilter      // 1 byte
+	FieldRPFilterLoose // 1 byte
 	FieldOpaque
 	FieldLimit
 	numFields
@@ -44,27 +50,29 @@ const (
 // undecidable, but a log rule behind it still fires, only rate-limited.
 
 var fieldNames = [numFields]string{
-	FieldNfproto:  "nfproto",
-	FieldL4Proto:  "l4proto",
-	FieldSaddr:    "saddr",
-	FieldDaddr:    "daddr",
-	FieldSport:    "sport",
-	FieldDport:    "dport",
-	FieldIIF:      "iif",
-	FieldOIF:      "oif",
-	FieldCtState:  "ctstate",
-	FieldICMPType: "icmptype",
-	FieldICMPCode: "icmpcode",
-	FieldMark:     "mark",
-	FieldCtMark:   "ctmark",
-	FieldSType:    "saddrtype",
-	FieldDType:    "daddrtype",
-	FieldPktType:  "pkttype",
-	FieldTCPFlags: "tcpflags",
-	FieldHopLimit: "hoplimit",
-	FieldExtHdr:   "exthdr",
-	FieldOpaque:   "opaque",
-	FieldLimit:    "limit",
+	FieldNfproto:       "nfproto",
+	FieldL4Proto:       "l4proto",
+	FieldSaddr:         "saddr",
+	FieldDaddr:         "daddr",
+	FieldSport:         "sport",
+	FieldDport:         "dport",
+	FieldIIF:           "iif",
+	FieldOIF:           "oif",
+	FieldCtState:       "ctstate",
+	FieldICMPType:      "icmptype",
+	FieldICMPCode:      "icmpcode",
+	FieldMark:          "mark",
+	FieldCtMark:        "ctmark",
+	FieldSType:         "saddrtype",
+	FieldDType:         "daddrtype",
+	FieldPktType:       "pkttype",
+	FieldTCPFlags:      "tcpflags",
+	FieldHopLimit:      "hoplimit",
+	FieldExtHdr:        "exthdr",
+	FieldRPFilter:      "rpfilter",
+	FieldRPFilterLoose: "rpfilter-loose",
+	FieldOpaque:        "opaque",
+	FieldLimit:         "limit",
 }
 
 func (f Field) String() string {

@@ -96,7 +96,8 @@ var (
 	icmpCode4 = map[string]uint8{RejectNetUnreach: 0, RejectHostUnreach: 1, RejectProtoUnreach: 2,
 		RejectPortUnreach: 3, RejectNetProhib: 9, RejectHostProhib: 10, RejectAdminProhib: 13}
 	icmpCode6 = map[string]uint8{RejectNoRoute6: 0, RejectAdminProhib6: 1, RejectAddrUnreach6: 3,
-		RejectPortUnreach6: 4, RejectPortUnreach: 4, RejectPolicyFail6: 5, RejectRejectRoute6: 6}
+		RejectPortUnreach6: 4, RejectPortUnreach: 4, RejectPolicyFail6: 5, RejectRejectRoute6: 6,
+		RejectAdminProhib: 1}
 )
 
 // reply walks one reply through OUTPUT and POSTROUTING, leaving through

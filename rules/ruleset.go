@@ -112,11 +112,18 @@ func (o Origin) String() string {
 	if o.Chain == "" && o.Position == 0 {
 		return o.Table // not a rule: "routing", "no rules"
 	}
+	if o.Position == 0 && o.Backend == BackendNft {
+		return fmt.Sprintf("%s %s %s policy", nftFamily[o.Family], o.Table, o.Chain)
+	}
 	if o.Position == 0 {
 		return fmt.Sprintf("%s %s policy", o.Table, o.Chain)
 	}
 	if o.Handle != 0 {
-		return fmt.Sprintf("%s %s %s handle %d", o.Family, o.Table, o.Chain, o.Handle)
+		return fmt.Sprintf("%s %s %s handle %d", nftFamily[o.Family], o.Table, o.Chain, o.Handle)
 	}
 	return fmt.Sprintf("%s %s #%d", o.Table, o.Chain, o.Position)
 }
+
+// nftFamily names families as nft does.
+var nftFamily = map[Family]string{FamilyIPv4: "ip", FamilyIPv6: "ip6", FamilyInet: "inet",
+	FamilyNetdev: "netdev", FamilyBridge: "bridge", FamilyARP: "arp"}

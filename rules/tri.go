@@ -126,6 +126,8 @@ func (w *walker) computeKey(f Field) (key []byte, ok, unknown bool) {
 		return U8(uint8(w.env.addrType(p.Dst))), true, false
 	case FieldPktType:
 		return U8(pktType(w.env.addrType(p.Dst))), true, false
+	case FieldRPFilter, FieldRPFilterLoose:
+		return w.reversePath(f == FieldRPFilterLoose)
 	case FieldExtHdr:
 		return U8(0), true, false
 	case FieldHopLimit:
@@ -134,4 +136,18 @@ func (w *walker) computeKey(f Field) (key []byte, ok, unknown bool) {
 		return U8(p.tcpFlags()), p.Proto == ProtoTCP, false
 	}
 	return nil, false, true
+}
+
+// reversePath is the key of a reverse-path check: whether the route back
+// to the source leaves through the incoming interface (or, loose, exists
+// at all). Without routes it cannot be known.
+func (w *walker) reversePath(loose bool) (key []byte, ok, unknown bool) {
+	if len(w.env.Routes) == 0 {
+		return nil, true, true
+	}
+	iface := w.env.routeIface(w.pkt.Src)
+	if iface != "" && (loose || iface == w.pkt.InIface) {
+		return U8(1), true, false
+	}
+	return U8(0), true, false
 }

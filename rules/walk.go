@@ -100,7 +100,7 @@ func (w *walker) verdictOf(r *Rule) Verdict {
 		return r.Verdict
 	}
 	keys, ok, unknown := w.keys(r.VMap.Fields)
-	if !ok {
+	if !ok && !unknown {
 		return Verdict{}
 	}
 	for i, e := range r.VMap.Entries {

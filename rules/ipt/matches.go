@@ -47,6 +47,7 @@ func init() {
 		"set":       {opts: setOpts, build: buildSet},
 		"hl":        {opts: map[string]int{"--hl-eq": 1, "--hl-lt": 1, "--hl-gt": 1}, family: rules.FamilyIPv6, build: buildHopLimit},
 		"ttl":       {opts: map[string]int{"--ttl-eq": 1, "--ttl-lt": 1, "--ttl-gt": 1}, family: rules.FamilyIPv4, build: buildHopLimit},
+		"rpfilter":  {opts: map[string]int{"--loose": 0, "--validmark": 0, "--accept-local": 0, "--invert": 0}, build: buildRPFilter},
 	}
 	for name := range extHdrBits {
 		matchSpecs[name] = &extSpec{family: rules.FamilyIPv6, build: buildExtHdr}
@@ -414,6 +415,25 @@ func buildHopLimit(r *ruleLine, e *ext) error {
 		}
 		r.add(rules.NewMatch(rules.FieldHopLimit, o.neg, o.text, ivs...))
 	}
+	return nil
+}
+
+// buildRPFilter: -m rpfilter holds when the route back to the source
+// leaves through the incoming interface (any route with --loose); --invert
+// turns it round. --validmark and --accept-local are taken as they read
+// for a packet from outside: no policy routing by mark, a source that is
+// not the host's own.
+func buildRPFilter(r *ruleLine, e *ext) error {
+	f, neg := rules.FieldRPFilter, false
+	for _, o := range e.opts {
+		switch o.name {
+		case "--loose":
+			f = rules.FieldRPFilterLoose
+		case "--invert":
+			neg = !neg
+		}
+	}
+	r.add(rules.NewMatch(f, neg, e.text(), rules.Point(rules.U8(1))))
 	return nil
 }
 

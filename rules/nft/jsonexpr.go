@@ -143,7 +143,7 @@ func (d *jsonDecoder) match(v any) {
 	}
 	if _, ok := m["right"].(bool); ok && len(sels) == 1 && strings.HasPrefix(sels[0].name, "fib ") {
 		// "fib ... oif missing": a test of presence.
-		sels[0].dt, sels[0].size = dtBool, 1
+		sels[0] = fibPresenceNamed(sels[0])
 	}
 	mt := &match{sels: sels, mask: mask, op: op}
 	if err := d.fill(mt, op, m["right"]); err != nil {

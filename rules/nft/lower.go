@@ -501,7 +501,8 @@ func modelKey(s sel, b []byte) ([]byte, bool) {
 		return b, len(b) == rules.IfNameSize
 	case rules.FieldMark, rules.FieldCtMark:
 		return b, len(b) == 4
-	case rules.FieldL4Proto, rules.FieldHopLimit, rules.FieldICMPType, rules.FieldICMPCode, rules.FieldPktType, rules.FieldTCPFlags:
+	case rules.FieldL4Proto, rules.FieldHopLimit, rules.FieldICMPType, rules.FieldICMPCode, rules.FieldPktType, rules.FieldTCPFlags,
+		rules.FieldRPFilter, rules.FieldRPFilterLoose:
 		return b, len(b) == 1
 	}
 	return nil, false

@@ -136,7 +136,7 @@ func (d *nlDecoder) fib(x *expr.Fib) {
 	s := fibSel(flags, result)
 	v := &regVal{parts: []part{{s, s.size}}, host: s.host, size: s.size}
 	if x.FlagPRESENT {
-		s.dt, s.size = dtBool, 1
+		s = fibPresence(s, flags, result)
 		v = &regVal{parts: []part{{s, 1}}, size: 1}
 	} else if result == "oif" {
 		v.index, v.host = true, false
@@ -286,6 +286,13 @@ func (d *nlDecoder) cmp(x *expr.Cmp) {
 			b[0] = 1
 		}
 		d.addMatch(&match{sels: []sel{p.s}, neg: op == "!=", op: op, elems: []elem{{{b, b}}}})
+		return
+	}
+	if rp := fibPresenceNamed(p.s); rp.field != noField && allZero(x.Data) && (op == "==" || op == "!=") {
+		// "fib saddr . iif oif missing": the output interface compared
+		// with none, nft's spelling of a reverse-path check.
+		zero := []byte{0}
+		d.addMatch(&match{sels: []sel{rp}, neg: op == "!=", op: op, elems: []elem{{{zero, zero}}}})
 		return
 	}
 	if p.n < p.s.size {

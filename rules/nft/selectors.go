@@ -2,6 +2,7 @@ package nft
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/perimeter-dev/perimeter/rules"
@@ -282,6 +283,32 @@ func fibSel(flags []string, result string) sel {
 		s.dt, s.size, s.host = dtIfname, ifnameSize, false
 	}
 	return s
+}
+
+// fibPresence turns a fib selector into a test of presence ("exists",
+// "missing"); "fib saddr [. mark] [. iif] oif" is the reverse-path
+// check, which the evaluator decides from the routes.
+func fibPresence(s sel, flags []string, result string) sel {
+	s.dt, s.size = dtBool, 1
+	if result == "oif" && slices.Contains(flags, "saddr") && !slices.Contains(flags, "daddr") {
+		s.field = rules.FieldRPFilterLoose
+		if slices.Contains(flags, "iif") {
+			s.field = rules.FieldRPFilter
+		}
+	}
+	return s
+}
+
+// fibPresenceNamed is fibPresence for a selector known by its name,
+// "fib saddr . iif oif", as JSON gives it.
+func fibPresenceNamed(s sel) sel {
+	words := strings.Fields(strings.TrimPrefix(s.name, "fib "))
+	if !strings.HasPrefix(s.name, "fib ") || len(words) == 0 {
+		s.field = noField
+		return s
+	}
+	flags := slices.DeleteFunc(slices.Clone(words[:len(words)-1]), func(w string) bool { return w == "." })
+	return fibPresence(s, flags, words[len(words)-1])
 }
 
 // fibFlagOrder is the order nft prints fib flags in.
