@@ -11,6 +11,9 @@ const (
 	exitFindings = 1 // findings at or above the --fail-on threshold
 	exitUsage    = 2 // bad usage or bad input
 	exitHost     = 3 // the host could not be read
+	// exitInterrupted follows the shell's 128+SIGINT: Ctrl-C stopped the
+	// command, and what it found so far was printed.
+	exitInterrupted = 130
 )
 
 // usageError is bad usage or bad input (a malformed or missing file).
@@ -29,6 +32,9 @@ func badInput(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
+// errInterrupted reports a command Ctrl-C stopped.
+var errInterrupted = errors.New("interrupted: the results above are partial")
+
 // exitCode maps an error to the documented exit code.
 func exitCode(err error) int {
 	var ue usageError
@@ -36,6 +42,8 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted
 	case errors.As(err, &he):
 		return exitHost
 	case errors.As(err, &ue):

@@ -86,7 +86,7 @@ func runProbe(cmd *cobra.Command, o *probeOptions, target string) error {
 		return err
 	}
 	if rep.Interrupted {
-		return errors.New("interrupted: the results above are partial")
+		return errInterrupted
 	}
 	return nil
 }
