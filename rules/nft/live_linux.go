@@ -327,58 +327,35 @@ func generation(conn *netlink.Conn) (uint32, error) {
 }
 
 func dumpChains(conn *netlink.Conn) ([]*Chain, error) {
-	msgs, err := dump(conn, unix.NFT_MSG_GETCHAIN)
-	if err != nil {
-		return nil, fmt.Errorf("list chains: %w", err)
-	}
-	var out []*Chain
-	for _, m := range msgs {
-		if len(m.Data) < 4 {
-			continue
-		}
-		c, err := parseChain(nftables.TableFamily(m.Data[0]), m.Data[4:])
-		if err != nil {
-			return nil, fmt.Errorf("list chains: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return dumpObjects(conn, unix.NFT_MSG_GETCHAIN, "list chains", parseChain)
 }
 
 func dumpSets(conn *netlink.Conn) ([]*Set, error) {
-	msgs, err := dump(conn, unix.NFT_MSG_GETSET)
-	if err != nil {
-		return nil, fmt.Errorf("list sets: %w", err)
-	}
-	var out []*Set
-	for _, m := range msgs {
-		if len(m.Data) < 4 {
-			continue
-		}
-		s, err := parseSet(nftables.TableFamily(m.Data[0]), m.Data[4:])
-		if err != nil {
-			return nil, fmt.Errorf("list sets: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, nil
+	return dumpObjects(conn, unix.NFT_MSG_GETSET, "list sets", parseSet)
 }
 
 func dumpRules(conn *netlink.Conn) ([]*nftables.Rule, error) {
-	msgs, err := dump(conn, unix.NFT_MSG_GETRULE)
+	return dumpObjects(conn, unix.NFT_MSG_GETRULE, "list rules", parseRule)
+}
+
+// dumpObjects dumps one kind of object and parses each message: its
+// first byte is the family, its attributes start after the 4-byte
+// nfgenmsg header.
+func dumpObjects[T any](conn *netlink.Conn, msgType uint16, what string, parse func(nftables.TableFamily, []byte) (T, error)) ([]T, error) {
+	msgs, err := dump(conn, msgType)
 	if err != nil {
-		return nil, fmt.Errorf("list rules: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	out := make([]*nftables.Rule, 0, len(msgs))
+	out := make([]T, 0, len(msgs))
 	for _, m := range msgs {
 		if len(m.Data) < 4 {
 			continue
 		}
-		r, err := parseRule(nftables.TableFamily(m.Data[0]), m.Data[4:])
+		o, err := parse(nftables.TableFamily(m.Data[0]), m.Data[4:])
 		if err != nil {
-			return nil, fmt.Errorf("list rules: %w", err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
-		out = append(out, r)
+		out = append(out, o)
 	}
 	return out, nil
 }
