@@ -27,7 +27,7 @@ func (rs *Ruleset) Evaluate(p Packet, env *Env) Result {
 // evaluate follows p in, then its replies out; nb is the fate of neighbour
 // discovery on the way to the host, shared by every port.
 func (rs *Ruleset) evaluate(p Packet, env *Env, hc hookChains, nb *Reply) Result {
-	res := rs.walkAll(p, env, hc, (*walker).runIn)
+	res := walkAll(p, env, hc, (*walker).runIn)
 	for i := range res.Outcomes {
 		res.Outcomes[i].Neighbor = nb
 		rs.replies(&res.Outcomes[i], p, env, hc)
@@ -37,7 +37,7 @@ func (rs *Ruleset) evaluate(p Packet, env *Env, hc hookChains, nb *Reply) Result
 
 // walkAll walks p once per combination of undecided matches, each walk
 // driven by walk.
-func (rs *Ruleset) walkAll(p Packet, env *Env, hc hookChains, walk func(*walker)) Result {
+func walkAll(p Packet, env *Env, hc hookChains, walk func(*walker)) Result {
 	var res Result
 	queue := []map[string]bool{{}}
 	for len(queue) > 0 {
@@ -47,7 +47,7 @@ func (rs *Ruleset) walkAll(p Packet, env *Env, hc hookChains, walk func(*walker)
 		}
 		assume := queue[0]
 		queue = queue[1:]
-		w := newWalker(rs, env, p, hc, assume)
+		w := newWalker(env, p, hc, assume)
 		walk(w)
 		res.Outcomes = append(res.Outcomes, w.out)
 		queue = append(queue, w.branches(assume)...)
@@ -100,7 +100,6 @@ func (rs *Ruleset) hookChains(f Family) hookChains {
 
 // walker is one walk of one packet under one set of assumptions.
 type walker struct {
-	rs     *Ruleset
 	env    *Env
 	pkt    Packet
 	hc     hookChains
@@ -129,8 +128,8 @@ type walker struct {
 	acceptedByChain          bool
 }
 
-func newWalker(rs *Ruleset, env *Env, p Packet, hc hookChains, assume map[string]bool) *walker {
-	return &walker{rs: rs, env: env, pkt: p, hc: hc, assume: assume}
+func newWalker(env *Env, p Packet, hc hookChains, assume map[string]bool) *walker {
+	return &walker{env: env, pkt: p, hc: hc, assume: assume}
 }
 
 // branches returns the assumption sets still to follow: for each default

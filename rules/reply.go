@@ -60,7 +60,7 @@ func (rs *Ruleset) forwardedReplies(o *Outcome, back Packet, oif string, env *En
 // through walks a reply forwarded by the host: prerouting, forward and
 // postrouting, leaving through oif.
 func (rs *Ruleset) through(p Packet, oif string, env *Env, hc hookChains) *Reply {
-	return replyOf(rs.walkAll(p, env, hc, func(w *walker) {
+	return replyOf(walkAll(p, env, hc, func(w *walker) {
 		if w.runHook(HookIngress) && w.runHook(HookPrerouting) {
 			w.oif = oif
 			w.changed()
@@ -103,7 +103,7 @@ var (
 // reply walks one reply through OUTPUT and POSTROUTING, leaving through
 // the interface the packet came in on.
 func (rs *Ruleset) reply(p Packet, oif string, env *Env, hc hookChains) *Reply {
-	return replyOf(rs.walkAll(p, env, hc, func(w *walker) {
+	return replyOf(walkAll(p, env, hc, func(w *walker) {
 		w.oif = oif
 		w.changed()
 		if w.runHook(HookOutput) {
@@ -129,7 +129,7 @@ func (rs *Ruleset) neighbor(p Packet, env *Env, hc hookChains) *Reply {
 	}
 	ns := Packet{Family: FamilyIPv6, Proto: ProtoICMPv6, Src: p.Src, Dst: solicitedNode(p.Dst), InIface: p.InIface,
 		ICMPType: 135, HopLimit: 255, CtState: CtUntracked}
-	if in := replyOf(rs.walkAll(ns, env, hc, (*walker).runIn)); !in.Passes() {
+	if in := replyOf(walkAll(ns, env, hc, (*walker).runIn)); !in.Passes() {
 		return in
 	}
 	na := Packet{Family: FamilyIPv6, Proto: ProtoICMPv6, Src: p.Dst, Dst: p.Src, ICMPType: 136, HopLimit: 255, CtState: CtUntracked}
