@@ -40,6 +40,7 @@ func (rs *Ruleset) evaluate(p Packet, env *Env, hc hookChains, nb *Reply) Result
 func walkAll(p Packet, env *Env, hc hookChains, walk func(*walker)) Result {
 	var res Result
 	queue := []map[string]bool{{}}
+	w := new(walker) // one walker, reset for every walk: its key cache is large
 	for len(queue) > 0 {
 		if len(res.Outcomes) == maxRuns {
 			res.Truncated = true
@@ -47,7 +48,7 @@ func walkAll(p Packet, env *Env, hc hookChains, walk func(*walker)) Result {
 		}
 		assume := queue[0]
 		queue = queue[1:]
-		w := newWalker(env, p, hc, assume)
+		*w = walker{env: env, pkt: p, hc: hc, assume: assume}
 		walk(w)
 		res.Outcomes = append(res.Outcomes, w.out)
 		queue = append(queue, w.branches(assume)...)
@@ -126,10 +127,6 @@ type walker struct {
 	acceptRule, acceptPolicy Origin
 	acceptedByRule           bool
 	acceptedByChain          bool
-}
-
-func newWalker(env *Env, p Packet, hc hookChains, assume map[string]bool) *walker {
-	return &walker{env: env, pkt: p, hc: hc, assume: assume}
 }
 
 // branches returns the assumption sets still to follow: for each default
