@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// frame is a return address: the chain and the index of the next rule.
+// frame is a place in a chain: the chain and the index of the next rule.
 type frame struct {
 	chain *Chain
 	next  int
@@ -14,56 +14,46 @@ type frame struct {
 // runBase runs one base chain to its verdict, Accept, Drop, Reject or
 // Queue, with the rule or policy that gave it.
 func (w *walker) runBase(bc baseChain) (v Verdict, by Origin, policy bool) {
-	var stack []frame
-	cur, i := bc.chain, 0
-	for {
-		if w.steps++; w.steps > maxSteps {
-			v, by = w.giveUp(bc)
-			return v, by, false
-		}
-		if i >= len(cur.Rules) {
+	var stack []frame // return addresses of jumps
+	at := frame{bc.chain, 0}
+	for ; w.steps < maxSteps; w.steps++ {
+		if at.next >= len(at.chain.Rules) {
 			if len(stack) == 0 {
 				v, by = w.policy(bc)
 				return v, by, true
 			}
-			cur, i, stack = stack[len(stack)-1].chain, stack[len(stack)-1].next, stack[:len(stack)-1]
+			at, stack = stack[len(stack)-1], stack[:len(stack)-1]
 			continue
 		}
-		r := cur.Rules[i]
-		i++
+		r := at.chain.Rules[at.next]
+		at.next++
 		if !w.matches(r) {
 			continue
 		}
 		w.runStatements(r)
-		v = w.verdictOf(r)
+		if v = w.verdictOf(r); v.Kind == Continue {
+			continue
+		}
+		w.step(r.Origin, v.String())
 		switch v.Kind {
-		case Continue:
 		case Jump, Goto:
-			next := bc.table.Chain(v.Chain)
-			if next == nil {
-				continue // readers refuse this; a hand-built model may not
+			if next := bc.table.Chain(v.Chain); next != nil { // readers refuse a missing chain
+				if v.Kind == Jump {
+					stack = append(stack, at)
+				}
+				at = frame{next, 0}
 			}
-			w.step(r.Origin, v.String())
-			if v.Kind == Jump {
-				stack = append(stack, frame{cur, i})
-			}
-			cur, i = next, 0
 		case Return:
-			w.step(r.Origin, "return")
-			if len(stack) == 0 {
-				v, by = w.policy(bc)
-				return v, by, true
-			}
-			cur, i, stack = stack[len(stack)-1].chain, stack[len(stack)-1].next, stack[:len(stack)-1]
+			at.next = len(at.chain.Rules) // as if off the chain's end: back to the caller
 		case DNAT, Redirect, Tproxy:
 			w.applyNAT(v)
-			w.step(r.Origin, v.String())
 			return Verdict{Kind: Accept}, r.Origin, false
 		default:
-			w.step(r.Origin, v.String())
 			return v, r.Origin, false
 		}
 	}
+	v, by = w.giveUp(bc)
+	return v, by, false
 }
 
 func (w *walker) policy(bc baseChain) (Verdict, Origin) {
