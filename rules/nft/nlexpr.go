@@ -279,20 +279,7 @@ func (d *nlDecoder) cmp(x *expr.Cmp) {
 		return
 	}
 	p := v.parts[0]
-	if p.s.dt == dtBool && (op == "==" || op == "!=") {
-		// A boolean (fib ... oif exists): the kernel stores one byte.
-		b := []byte{0}
-		if !allZero(x.Data) {
-			b[0] = 1
-		}
-		d.addMatch(&match{sels: []sel{p.s}, neg: op == "!=", op: op, elems: []elem{{{b, b}}}})
-		return
-	}
-	if rp := fibPresenceNamed(p.s); rp.field != noField && allZero(x.Data) && (op == "==" || op == "!=") {
-		// "fib saddr . iif oif missing": the output interface compared
-		// with none, nft's spelling of a reverse-path check.
-		zero := []byte{0}
-		d.addMatch(&match{sels: []sel{rp}, neg: op == "!=", op: op, elems: []elem{{{zero, zero}}}})
+	if d.presenceCmp(p.s, op, x.Data) {
 		return
 	}
 	if p.n < p.s.size {
@@ -337,6 +324,29 @@ func (d *nlDecoder) cmp(x *expr.Cmp) {
 		m.op, m.cmpv = op, data
 	}
 	d.addMatch(m)
+}
+
+// presenceCmp adds a test of presence, if the comparison is one: a
+// boolean (fib ... oif exists: the kernel stores one byte), or the output
+// interface of "fib saddr . iif oif" compared with none, nft's spelling of
+// a reverse-path check.
+func (d *nlDecoder) presenceCmp(s sel, op string, data []byte) bool {
+	if op != "==" && op != "!=" {
+		return false
+	}
+	b := []byte{0}
+	switch rp := fibPresenceNamed(s); {
+	case s.dt == dtBool:
+		if !allZero(data) {
+			b[0] = 1
+		}
+	case rp.field != noField && allZero(data):
+		s = rp
+	default:
+		return false
+	}
+	d.addMatch(&match{sels: []sel{s}, neg: op == "!=", op: op, elems: []elem{{{b, b}}}})
+	return true
 }
 
 // undecodable: a cmp or lookup reads a register that nothing perimeter
