@@ -193,3 +193,22 @@ func TestPredictClasses(t *testing.T) {
 }
 
 func itoa(p uint16) string { return netip.AddrPortFrom(netip.IPv4Unspecified(), p).String()[8:] }
+
+func TestEvaluateReversePath(t *testing.T) {
+	rpf := NewMatch(FieldRPFilter, true, "fib saddr . iif oif missing", Point(U8(1)))
+	rs := &Ruleset{Tables: []*Table{table(FamilyInet, "fw",
+		base("pre", HookPrerouting, PriorityRaw, Accept, rule("rpfilter drop", v(Drop), rpf)))}}
+	routes := []Route{{netip.MustParsePrefix("198.18.0.0/24"), "eth0"}, {netip.MustParsePrefix("0.0.0.0/0"), "wan0"}}
+	env := &Env{Local: labEnv.Local, Routes: routes}
+	if got := rs.Evaluate(tcpTo(22), env).Verdicts(); got[0] != "accept" {
+		t.Errorf("source routed back through the incoming interface: got %v, want accept", got)
+	}
+	spoofed := tcpTo(22)
+	spoofed.Src = netip.MustParseAddr("203.0.113.9") // routed back through wan0, arrived on eth0
+	if got := rs.Evaluate(spoofed, env).Verdicts(); got[0] != "drop" {
+		t.Errorf("source routed back elsewhere: got %v, want drop", got)
+	}
+	if res := rs.Evaluate(spoofed, &Env{Local: labEnv.Local}); res.Certain() {
+		t.Errorf("without routes the check cannot be decided, got %v", res.Verdicts())
+	}
+}
