@@ -6,6 +6,8 @@ import (
 
 	"github.com/perimeter-dev/perimeter/exposure/probe"
 	"github.com/perimeter-dev/perimeter/exposure/sandbox"
+	"os"
+	"path/filepath"
 )
 
 // want is one expected result.
@@ -57,6 +59,16 @@ func checkOpts(t *testing.T, l *sandbox.Lab, v6 bool, proto string, ws []want, o
 		t.Logf("%s v6=%v %s: %+v notes=%q", proto, v6, rep.Scans[0].Mode, rep.Scans[0].Stats, rep.Notes)
 	}
 	return rep
+}
+
+// testRuleset reads a ruleset of testdata/iptables.
+func testRuleset(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../../testdata/iptables", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func load(t *testing.T, l *sandbox.Lab, v6 bool, rules string) {

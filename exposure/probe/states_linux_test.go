@@ -9,61 +9,6 @@ import (
 	"github.com/perimeter-dev/perimeter/exposure/sandbox/labtest"
 )
 
-const rules4 = `*filter
-:INPUT DROP [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A INPUT -i lo -j ACCEPT
--A INPUT -p tcp --dport 22 -j ACCEPT
--A INPUT -p tcp --dport 80 -j ACCEPT
--A INPUT -p tcp --dport 81 -j REJECT --reject-with tcp-reset
--A INPUT -p tcp --dport 82 -j REJECT
--A INPUT -p tcp --dport 83 -j REJECT --reject-with icmp-admin-prohibited
--A INPUT -p tcp --dport 84 -j REJECT --reject-with icmp-host-unreachable
--A INPUT -p tcp --dport 85 -j REJECT --reject-with icmp-net-unreachable
--A INPUT -p tcp --dport 86 -j REJECT --reject-with icmp-host-prohibited
--A INPUT -p tcp --dport 87 -j REJECT --reject-with icmp-net-prohibited
--A INPUT -p tcp --dport 88 -j REJECT --reject-with icmp-proto-unreachable
--A INPUT -p tcp --dport 23 -j DROP
--A INPUT -p udp --dport 53 -j ACCEPT
--A INPUT -p udp --dport 54 -j ACCEPT
--A INPUT -p udp --dport 55 -j REJECT
--A INPUT -p udp --dport 57 -j REJECT --reject-with icmp-admin-prohibited
--A INPUT -p udp --dport 58 -j REJECT --reject-with icmp-host-unreachable
--A INPUT -p udp --dport 59 -j REJECT --reject-with icmp-net-unreachable
--A INPUT -p udp --dport 60 -j REJECT --reject-with icmp-proto-unreachable
--A INPUT -p udp --dport 61 -j REJECT --reject-with icmp-host-prohibited
--A INPUT -p udp --dport 62 -j REJECT --reject-with icmp-net-prohibited
-COMMIT
-`
-
-const rules6 = `*filter
-:INPUT DROP [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A INPUT -i lo -j ACCEPT
--A INPUT -p ipv6-icmp -j ACCEPT
--A INPUT -p tcp --dport 22 -j ACCEPT
--A INPUT -p tcp --dport 80 -j ACCEPT
--A INPUT -p tcp --dport 81 -j REJECT --reject-with tcp-reset
--A INPUT -p tcp --dport 82 -j REJECT
--A INPUT -p tcp --dport 83 -j REJECT --reject-with icmp6-adm-prohibited
--A INPUT -p tcp --dport 84 -j REJECT --reject-with icmp6-addr-unreachable
--A INPUT -p tcp --dport 85 -j REJECT --reject-with icmp6-no-route
--A INPUT -p tcp --dport 86 -j REJECT --reject-with icmp6-policy-fail
--A INPUT -p tcp --dport 87 -j REJECT --reject-with icmp6-reject-route
--A INPUT -p tcp --dport 23 -j DROP
--A INPUT -p udp --dport 53 -j ACCEPT
--A INPUT -p udp --dport 54 -j ACCEPT
--A INPUT -p udp --dport 55 -j REJECT
--A INPUT -p udp --dport 57 -j REJECT --reject-with icmp6-adm-prohibited
--A INPUT -p udp --dport 58 -j REJECT --reject-with icmp6-addr-unreachable
--A INPUT -p udp --dport 59 -j REJECT --reject-with icmp6-no-route
--A INPUT -p udp --dport 60 -j REJECT --reject-with icmp6-policy-fail
--A INPUT -p udp --dport 61 -j REJECT --reject-with icmp6-reject-route
-COMMIT
-`
-
 var (
 	wantTCP4 = []want{
 		{22, probe.Open, "syn-ack"},
@@ -121,8 +66,8 @@ var (
 // both modes classify each port, TCP and UDP, IPv4 and IPv6.
 func TestStates(t *testing.T) {
 	l := labtest.NewTestLab(t, sandbox.Config{})
-	load(t, l, false, rules4)
-	load(t, l, true, rules6)
+	load(t, l, false, testRuleset(t, "reject-kinds.v4"))
+	load(t, l, true, testRuleset(t, "reject-kinds.v6"))
 	listen(t, l, "tcp", 22, 23)
 	listen(t, l, "udp", 53)
 	for _, mode := range []probe.Mode{probe.ModeSyn, probe.ModeConnect} {

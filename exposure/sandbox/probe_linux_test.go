@@ -11,6 +11,8 @@ import (
 
 	"github.com/perimeter-dev/perimeter/exposure/sandbox"
 	"github.com/perimeter-dev/perimeter/exposure/sandbox/labtest"
+	"os"
+	"path/filepath"
 )
 
 // want is one expected probe result; an empty reason is not checked.
@@ -37,58 +39,6 @@ func probeCheck(t *testing.T, l *sandbox.Lab, v6 bool, proto string, src netip.A
 		}
 	}
 }
-
-const rules4 = `*filter
-:INPUT DROP [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A INPUT -i lo -j ACCEPT
--A INPUT -p tcp --dport 22 -j ACCEPT
--A INPUT -p tcp --dport 80 -j ACCEPT
--A INPUT -p tcp --dport 81 -j REJECT --reject-with tcp-reset
--A INPUT -p tcp --dport 82 -j REJECT
--A INPUT -p tcp --dport 83 -j REJECT --reject-with icmp-admin-prohibited
--A INPUT -p tcp --dport 84 -j REJECT --reject-with icmp-host-unreachable
--A INPUT -p tcp --dport 85 -j REJECT --reject-with icmp-net-unreachable
--A INPUT -p tcp --dport 86 -j REJECT --reject-with icmp-host-prohibited
--A INPUT -p tcp --dport 87 -j REJECT --reject-with icmp-net-prohibited
--A INPUT -p tcp --dport 88 -j REJECT --reject-with icmp-proto-unreachable
--A INPUT -p udp --dport 53 -j ACCEPT
--A INPUT -p udp --dport 54 -j ACCEPT
--A INPUT -p udp --dport 55 -j REJECT
--A INPUT -p udp --dport 57 -j REJECT --reject-with icmp-admin-prohibited
--A INPUT -p udp --dport 58 -j REJECT --reject-with icmp-host-unreachable
--A INPUT -p udp --dport 59 -j REJECT --reject-with icmp-net-unreachable
--A INPUT -p udp --dport 60 -j REJECT --reject-with icmp-proto-unreachable
--A INPUT -p udp --dport 61 -j REJECT --reject-with icmp-host-prohibited
-COMMIT
-`
-
-// rules6 accepts ICMPv6: with a DROP policy and no such rule, neighbour
-// discovery fails and every port is silent (see TestIPv6NeedsND).
-const rules6 = `*filter
-:INPUT DROP [0:0]
-:FORWARD DROP [0:0]
-:OUTPUT ACCEPT [0:0]
--A INPUT -i lo -j ACCEPT
--A INPUT -p ipv6-icmp -j ACCEPT
--A INPUT -p tcp --dport 22 -j ACCEPT
--A INPUT -p tcp --dport 80 -j ACCEPT
--A INPUT -p tcp --dport 81 -j REJECT --reject-with tcp-reset
--A INPUT -p tcp --dport 82 -j REJECT
--A INPUT -p tcp --dport 83 -j REJECT --reject-with icmp6-adm-prohibited
--A INPUT -p tcp --dport 84 -j REJECT --reject-with icmp6-addr-unreachable
--A INPUT -p tcp --dport 85 -j REJECT --reject-with icmp6-no-route
--A INPUT -p tcp --dport 86 -j REJECT --reject-with icmp6-policy-fail
--A INPUT -p tcp --dport 87 -j REJECT --reject-with icmp6-reject-route
--A INPUT -p udp --dport 53 -j ACCEPT
--A INPUT -p udp --dport 54 -j ACCEPT
--A INPUT -p udp --dport 55 -j REJECT
--A INPUT -p udp --dport 57 -j REJECT --reject-with icmp6-adm-prohibited
--A INPUT -p udp --dport 58 -j REJECT --reject-with icmp6-addr-unreachable
--A INPUT -p udp --dport 59 -j REJECT --reject-with icmp6-no-route
-COMMIT
-`
 
 var (
 	wantTCP4 = []want{
@@ -145,10 +95,10 @@ func TestIPTables(t *testing.T) {
 			t.Parallel()
 			l := labtest.NewTestLab(t, sandbox.Config{})
 			ctx := t.Context()
-			if err := l.LoadIPTables(ctx, false, legacy, false, strings.NewReader(rules4)); err != nil {
+			if err := l.LoadIPTables(ctx, false, legacy, false, strings.NewReader(testRuleset(t, "reject-kinds.v4"))); err != nil {
 				t.Fatal(err)
 			}
-			if err := l.LoadIPTables(ctx, true, legacy, false, strings.NewReader(rules6)); err != nil {
+			if err := l.LoadIPTables(ctx, true, legacy, false, strings.NewReader(testRuleset(t, "reject-kinds.v6"))); err != nil {
 				t.Fatal(err)
 			}
 			listen(t, l, "tcp", 22)
@@ -159,6 +109,18 @@ func TestIPTables(t *testing.T) {
 			probeCheck(t, l, true, "udp", netip.Addr{}, wantUDP6)
 		})
 	}
+}
+
+// testRuleset reads a ruleset of testdata/iptables (reject-kinds.v6
+// accepts ICMPv6: with a DROP policy and no such rule, neighbour discovery
+// fails and every IPv6 port looks stealth).
+func testRuleset(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../../testdata/iptables", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func listen(t *testing.T, l *sandbox.Lab, proto string, ports ...uint16) {
