@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"slices"
 
 	"github.com/perimeter-dev/perimeter/rules"
 	"github.com/perimeter-dev/perimeter/rules/ipt"
@@ -45,8 +46,11 @@ func (o *sourceOptions) load(ctx context.Context) (*rules.Ruleset, error) {
 	return rs, nil
 }
 
-// loadLive reads both iptables backends, then every nftables table the
-// iptables tools did not show, so that no rule counts twice.
+// loadLive reads both iptables backends and the nftables ruleset. A table
+// iptables-nft made and shows faithfully is read by the iptables reader
+// only; any other table, also one iptables-nft prints although native
+// rules share it (it can print those wrongly), by the nft reader only. So
+// no rule counts twice.
 func loadLive(ctx context.Context) (*rules.Ruleset, error) {
 	rs, err := ipt.ReadLive(ctx)
 	switch {
@@ -55,17 +59,13 @@ func loadLive(ctx context.Context) (*rules.Ruleset, error) {
 	case err != nil:
 		return nil, hostError{fmt.Errorf("read live rules: %w", err)}
 	}
-	shown := map[string]bool{}
-	for _, t := range rs.Tables {
-		if t.Backend == rules.BackendIptablesNft {
-			shown[string(t.Family)+" "+t.Name] = true
-		}
-	}
-	skip := func(f rules.Family, name string) bool { return shown[string(f)+" "+name] }
-	nrs, err := nft.ReadLive(ctx, nft.Options{NetNSFd: -1, SkipTable: skip})
+	nrs, err := nft.ReadLive(ctx, nft.Options{NetNSFd: -1, SkipIptablesNft: true})
 	if err != nil {
 		return nil, hostError{fmt.Errorf("read live nftables rules: %w", err)}
 	}
+	rs.Tables = slices.DeleteFunc(rs.Tables, func(t *rules.Table) bool {
+		return t.Backend == rules.BackendIptablesNft && nrs.Table(t.Family, t.Name) != nil
+	})
 	rs.Merge(nrs)
 	return rs, nil
 }
