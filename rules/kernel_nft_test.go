@@ -10,11 +10,9 @@ package rules_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"github.com/perimeter-dev/perimeter/rules"
 	"github.com/perimeter-dev/perimeter/rules/ipt"
 	"github.com/perimeter-dev/perimeter/rules/nft"
+	"github.com/perimeter-dev/perimeter/rules/nft/nfttest"
 )
 
 // nftCase is one nft ruleset: text (.nft) or JSON (.json), or an
@@ -152,7 +151,8 @@ func otherReadsNft(ctx context.Context, t *testing.T, lab *sandbox.Lab, c nftCas
 	must(t, err)
 	listing, err := lab.Run(ctx, lab.Target, nil, "nft", "list", "ruleset")
 	must(t, err)
-	js = addIngressDevices(t, js, listing)
+	js, err = nfttest.WithIngressDevices(js, listing)
+	must(t, err)
 	fromJSON, err := nft.ParseJSON(bytes.NewReader(js), nft.Options{})
 	must(t, err)
 	out["json"] = fromJSON
@@ -161,43 +161,6 @@ func otherReadsNft(ctx context.Context, t *testing.T, lab *sandbox.Lab, c nftCas
 		must(t, err)
 		out["text"] = fromText
 	}
-	return out
-}
-
-var ingressDevice = regexp.MustCompile(`(?m)^table (\S+) (\S+) \{|^\s*chain (\S+) \{\n\s*type \S+ hook ingress device "([^"]+)"`)
-
-// addIngressDevices puts back the devices of ingress chains that nft 1.0.6
-// leaves out of its JSON (it prints them in text): newer nft writes them
-// as "dev", which ParseJSON reads.
-func addIngressDevices(t *testing.T, js, listing []byte) []byte {
-	devs := map[string]string{}
-	var table string
-	for _, m := range ingressDevice.FindAllSubmatch(listing, -1) {
-		if m[1] != nil {
-			table = string(m[1]) + " " + string(m[2])
-			continue
-		}
-		devs[table+" "+string(m[3])] = string(m[4])
-	}
-	if len(devs) == 0 {
-		return js
-	}
-	var doc struct {
-		Nftables []map[string]map[string]any `json:"nftables"`
-	}
-	d := json.NewDecoder(bytes.NewReader(js))
-	d.UseNumber()
-	must(t, d.Decode(&doc))
-	for _, obj := range doc.Nftables {
-		if c, ok := obj["chain"]; ok {
-			key := fmt.Sprintf("%v %v %v", c["family"], c["table"], c["name"])
-			if dev, ok := devs[key]; ok && c["dev"] == nil {
-				c["dev"] = dev
-			}
-		}
-	}
-	out, err := json.Marshal(doc)
-	must(t, err)
 	return out
 }
 

@@ -5,12 +5,11 @@ package nft
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
+	"github.com/perimeter-dev/perimeter/rules/nft/nfttest"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -98,7 +97,10 @@ func threeReads(t *testing.T, text []byte) map[string]*rules.Ruleset {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out["json"], err = ParseJSON(bytes.NewReader(withIngressDevices(t, js, listing)), Options{}); err != nil {
+	if js, err = nfttest.WithIngressDevices(js, listing); err != nil {
+		t.Fatal(err)
+	}
+	if out["json"], err = ParseJSON(bytes.NewReader(js), Options{}); err != nil {
 		t.Fatal(err)
 	}
 	return out
@@ -110,47 +112,6 @@ func fullSummary(ps []rules.PortPrediction) string {
 		fmt.Fprintf(&b, "%d-%d %v %q\n", p.From, p.To, p.Result.Verdicts(), p.Result.Undecided)
 	}
 	return b.String()
-}
-
-var ingressDevice = regexp.MustCompile(`(?m)^table (\S+) (\S+) \{|^\s*chain (\S+) \{\n\s*type \S+ hook ingress device "([^"]+)"`)
-
-// withIngressDevices puts back the devices of ingress chains that nft
-// 1.0.6 leaves out of its JSON (it prints them in text); newer nft writes
-// them as "dev".
-func withIngressDevices(t *testing.T, js, listing []byte) []byte {
-	t.Helper()
-	devs := map[string]string{}
-	var table string
-	for _, m := range ingressDevice.FindAllSubmatch(listing, -1) {
-		if m[1] != nil {
-			table = string(m[1]) + " " + string(m[2])
-			continue
-		}
-		devs[table+" "+string(m[3])] = string(m[4])
-	}
-	if len(devs) == 0 {
-		return js
-	}
-	var doc struct {
-		Nftables []map[string]map[string]any `json:"nftables"`
-	}
-	d := json.NewDecoder(bytes.NewReader(js))
-	d.UseNumber()
-	if err := d.Decode(&doc); err != nil {
-		t.Fatal(err)
-	}
-	for _, obj := range doc.Nftables {
-		if c, ok := obj["chain"]; ok {
-			if dev, ok := devs[fmt.Sprintf("%v %v %v", c["family"], c["table"], c["name"])]; ok && c["dev"] == nil {
-				c["dev"] = dev
-			}
-		}
-	}
-	out, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // TestFirewalldLogDenied: with LogDenied=all a refused port is logged
