@@ -160,26 +160,25 @@ var metaKeys = []metaKey{
 	{"broute", 35, 1, dtInt, false, noField},
 }
 
+// lookup returns the first key that match accepts.
+func lookup[K any](keys []K, match func(K) bool) (K, bool) {
+	if i := slices.IndexFunc(keys, match); i >= 0 {
+		return keys[i], true
+	}
+	var none K
+	return none, false
+}
+
 // unqualifiedMeta are the meta keys nft writes without "meta ".
 var unqualifiedMeta = map[string]bool{"iif": true, "oif": true, "iifname": true, "oifname": true,
 	"iifgroup": true, "oifgroup": true}
 
 func metaByName(name string) (metaKey, bool) {
-	for _, k := range metaKeys {
-		if k.name == name {
-			return k, true
-		}
-	}
-	return metaKey{}, false
+	return lookup(metaKeys, func(k metaKey) bool { return k.name == name })
 }
 
 func metaByNum(n uint32) (metaKey, bool) {
-	for _, k := range metaKeys {
-		if k.num == n {
-			return k, true
-		}
-	}
-	return metaKey{}, false
+	return lookup(metaKeys, func(k metaKey) bool { return k.num == n })
 }
 
 func (k metaKey) sel() sel {
@@ -234,21 +233,11 @@ var ctKeys = []ctKey{
 }
 
 func ctByName(name string) (ctKey, bool) {
-	for _, k := range ctKeys {
-		if k.name == name {
-			return k, true
-		}
-	}
-	return ctKey{}, false
+	return lookup(ctKeys, func(k ctKey) bool { return k.name == name })
 }
 
 func ctByNum(n uint32) (ctKey, bool) {
-	for _, k := range ctKeys {
-		if k.num == n {
-			return k, true
-		}
-	}
-	return ctKey{}, false
+	return lookup(ctKeys, func(k ctKey) bool { return k.num == n })
 }
 
 // ctSel is a conntrack selector; dir is "original", "reply" or "".
