@@ -8,44 +8,8 @@ import (
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
-// builtin is where an iptables table's built-in chain hooks in.
-type builtin struct {
-	hook     rules.Hook
-	priority int
-	typ      string
-}
-
-// builtins are the built-in chains of each table, as the kernel (and
-// iptables-nft) registers them.
-var builtins = map[string]map[string]builtin{
-	"raw": {
-		"PREROUTING": {rules.HookPrerouting, rules.PriorityRaw, "filter"},
-		"OUTPUT":     {rules.HookOutput, rules.PriorityRaw, "filter"},
-	},
-	"mangle": {
-		"PREROUTING":  {rules.HookPrerouting, rules.PriorityMangle, "filter"},
-		"INPUT":       {rules.HookInput, rules.PriorityMangle, "filter"},
-		"FORWARD":     {rules.HookForward, rules.PriorityMangle, "filter"},
-		"OUTPUT":      {rules.HookOutput, rules.PriorityMangle, "route"},
-		"POSTROUTING": {rules.HookPostrouting, rules.PriorityMangle, "filter"},
-	},
-	"nat": {
-		"PREROUTING":  {rules.HookPrerouting, rules.PriorityDstNAT, "nat"},
-		"INPUT":       {rules.HookInput, rules.PrioritySrcNAT, "nat"},
-		"OUTPUT":      {rules.HookOutput, rules.PriorityDstNAT, "nat"},
-		"POSTROUTING": {rules.HookPostrouting, rules.PrioritySrcNAT, "nat"},
-	},
-	"filter": {
-		"INPUT":   {rules.HookInput, rules.PriorityFilter, "filter"},
-		"FORWARD": {rules.HookForward, rules.PriorityFilter, "filter"},
-		"OUTPUT":  {rules.HookOutput, rules.PriorityFilter, "filter"},
-	},
-	"security": {
-		"INPUT":   {rules.HookInput, rules.PrioritySecurity, "filter"},
-		"FORWARD": {rules.HookForward, rules.PrioritySecurity, "filter"},
-		"OUTPUT":  {rules.HookOutput, rules.PrioritySecurity, "filter"},
-	},
-}
+// builtins are the built-in chains of each table.
+var builtins = rules.IptablesBuiltins
 
 // tableState is a table being read: its chains, and the jumps to resolve
 // once every chain of the table is known (at COMMIT or end of input).
@@ -120,10 +84,10 @@ func setPolicy(c *rules.Chain, policy string) error {
 	return nil
 }
 
-func (ts *tableState) newChain(name string, bi builtin, isBuiltin bool) *rules.Chain {
+func (ts *tableState) newChain(name string, bi rules.IptablesChain, isBuiltin bool) *rules.Chain {
 	c := &rules.Chain{Name: name}
 	if isBuiltin {
-		c.Hook, c.Priority, c.Type = bi.hook, bi.priority, bi.typ
+		c.Hook, c.Priority, c.Type = bi.Hook, bi.Priority, bi.Type
 		c.Policy = rules.Verdict{Kind: rules.Accept}
 	}
 	ts.chains[name] = c

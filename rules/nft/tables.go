@@ -2,19 +2,9 @@ package nft
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/perimeter-dev/perimeter/rules"
 )
-
-// iptablesNames are iptables' tables and their built-in chains.
-var iptablesNames = map[string][]string{
-	"filter":   {"INPUT", "FORWARD", "OUTPUT"},
-	"nat":      {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"},
-	"mangle":   {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"},
-	"raw":      {"PREROUTING", "OUTPUT"},
-	"security": {"INPUT", "FORWARD", "OUTPUT"},
-}
 
 // finishTable labels the table's backend, says whether iptables-nft can
 // show it, and adds the notes of what was met. xt says whether the table
@@ -54,30 +44,14 @@ func finishTable(t *irTable, xt bool, compat []bool) {
 // xt extensions is iptables-nft's, as nft itself decides; one without is
 // when every rule uses only what iptables-nft writes.
 func iptablesLayout(t *irTable) bool {
-	builtin, ok := iptablesNames[t.name]
+	builtin, ok := rules.IptablesBuiltins[t.name]
 	if !ok || t.family != rules.FamilyIPv4 && t.family != rules.FamilyIPv6 {
 		return false
 	}
 	for _, c := range t.chains {
-		if c.base && (!slices.Contains(builtin, c.name) || !iptablesPrio(t.name, c.prio)) {
+		if bi, ok := builtin[c.name]; c.base && (!ok || bi.Priority != c.prio) {
 			return false
 		}
 	}
 	return true
-}
-
-// iptablesPrio reports whether p is a priority iptables gives a built-in
-// chain of the table.
-func iptablesPrio(table string, p int) bool {
-	switch table {
-	case "raw":
-		return p == rules.PriorityRaw
-	case "mangle":
-		return p == rules.PriorityMangle
-	case "nat":
-		return p == rules.PriorityDstNAT || p == rules.PrioritySrcNAT
-	case "security":
-		return p == rules.PrioritySecurity
-	}
-	return p == rules.PriorityFilter
 }
