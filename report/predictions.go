@@ -59,7 +59,7 @@ func flat(q rules.Query, p rules.PortPrediction) Prediction {
 	row := Prediction{
 		Family: q.Family, Protocol: ProtoName(q.Proto), FromPort: p.From, ToPort: p.To,
 		Verdict: first.Verdict.Kind.String(), RejectWith: first.Verdict.RejectWith,
-		Logged: len(first.Logs) > 0, Log: first.Logs, Certain: p.Result.Certain(),
+		Logged: p.Result.Logged(), Log: first.Logs, Certain: p.Result.Certain(),
 		Possible: p.Result.Verdicts(), Undecided: p.Result.Undecided, Rule: first.Decider,
 		Forwarded: first.Forwarded, InIface: q.InIface, Source: q.Src, Dest: q.Dst,
 	}

@@ -21,23 +21,23 @@ const (
 // them.
 func (rs *Ruleset) Evaluate(p Packet, env *Env) Result {
 	hc := rs.hookChains(p.Family)
-	return rs.evaluate(p, env, hc, rs.neighbor(p, env, hc))
+	return hc.evaluate(p, env, hc.neighbor(p, env))
 }
 
 // evaluate follows p in, then its replies out; nb is the fate of neighbour
 // discovery on the way to the host, shared by every port.
-func (rs *Ruleset) evaluate(p Packet, env *Env, hc hookChains, nb *Reply) Result {
-	res := walkAll(p, env, hc, (*walker).runIn)
+func (hc hookChains) evaluate(p Packet, env *Env, nb *Reply) Result {
+	res := hc.walkAll(p, env, (*walker).runIn)
 	for i := range res.Outcomes {
 		res.Outcomes[i].Neighbor = nb
-		rs.replies(&res.Outcomes[i], p, env, hc)
+		hc.replies(&res.Outcomes[i], p, env)
 	}
 	return res
 }
 
 // walkAll walks p once per combination of undecided matches, each walk
 // driven by walk.
-func walkAll(p Packet, env *Env, hc hookChains, walk func(*walker)) Result {
+func (hc hookChains) walkAll(p Packet, env *Env, walk func(*walker)) Result {
 	var res Result
 	queue := []map[string]bool{{}}
 	w := new(walker) // one walker, reset for every walk: its key cache is large
@@ -76,7 +76,8 @@ func (r Result) undecided() []string {
 }
 
 // hookChains holds, per hook, the base chains that see a family, in the
-// order the kernel runs them.
+// order the kernel runs them: the ruleset as a packet of that family meets
+// it, on its way in and its replies' way out.
 type hookChains map[Hook][]baseChain
 
 type baseChain struct {

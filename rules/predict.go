@@ -29,12 +29,12 @@ type PortPrediction struct {
 func (rs *Ruleset) Predict(env *Env, q Query) []PortPrediction {
 	hc := rs.hookChains(q.Family)
 	probe := Packet{Family: q.Family, Proto: q.Proto, Src: q.Src, Dst: q.Dst, Sport: q.Sport, InIface: q.InIface}
-	nb := rs.neighbor(probe, env, hc)
+	nb := hc.neighbor(probe, env)
 	var out []PortPrediction
 	for _, c := range rs.portClasses(q.Family) {
 		p := probe
 		p.Dport = c.From
-		res := rs.evaluate(p, env, hc, nb)
+		res := hc.evaluate(p, env, nb)
 		if n := len(out); n > 0 && out[n-1].Result.signature() == res.signature() {
 			out[n-1].To = c.To
 			continue

@@ -23,44 +23,44 @@ func (r *Reply) Passes() bool {
 // replies fills the outcome's replies: for an accepted packet, the answer
 // of a listening service and the refusal of a closed port; for a rejected
 // one, the REJECT's response.
-func (rs *Ruleset) replies(o *Outcome, p Packet, env *Env, out hookChains) {
+func (hc hookChains) replies(o *Outcome, p Packet, env *Env) {
 	back := Packet{Family: p.Family, Proto: p.Proto, Src: o.Dst, Dst: p.Src, Sport: o.Dport, Dport: p.Sport,
 		CtState: CtEstablished, Mark: 0}
 	switch o.Verdict.Kind {
 	case Accept:
 		if o.Forwarded {
-			rs.forwardedReplies(o, back, p.InIface, env, out)
+			hc.forwardedReplies(o, back, p.InIface, env)
 			return
 		}
 		answer := back
 		answer.TCPFlags = TCPSyn | TCPAck
-		o.Answer = rs.reply(answer, p.InIface, env, out)
-		o.Refusal = rs.reply(refusal(back, ""), p.InIface, env, out)
+		o.Answer = hc.reply(answer, p.InIface, env)
+		o.Refusal = hc.reply(refusal(back, ""), p.InIface, env)
 	case Reject:
 		r := refusal(back, o.Verdict.RejectWith)
 		r.CtState = CtRelated // REJECT attaches its response to the conntrack entry as related
-		o.Refusal = rs.reply(r, p.InIface, env, out)
+		o.Refusal = hc.reply(r, p.InIface, env)
 	}
 }
 
 // forwardedReplies fills the replies of a forwarded packet: they come from
 // the host behind, in through the interface the packet left by, and are
 // forwarded back out the way it came.
-func (rs *Ruleset) forwardedReplies(o *Outcome, back Packet, oif string, env *Env, hc hookChains) {
+func (hc hookChains) forwardedReplies(o *Outcome, back Packet, oif string, env *Env) {
 	back.InIface = o.OutIface
 	if back.InIface == "" {
 		back.InIface = unknownIface
 	}
 	answer := back
 	answer.TCPFlags = TCPSyn | TCPAck
-	o.Answer = rs.through(answer, oif, env, hc)
-	o.Refusal = rs.through(refusal(back, ""), oif, env, hc)
+	o.Answer = hc.through(answer, oif, env)
+	o.Refusal = hc.through(refusal(back, ""), oif, env)
 }
 
 // through walks a reply forwarded by the host: prerouting, forward and
 // postrouting, leaving through oif.
-func (rs *Ruleset) through(p Packet, oif string, env *Env, hc hookChains) *Reply {
-	return replyOf(walkAll(p, env, hc, func(w *walker) {
+func (hc hookChains) through(p Packet, oif string, env *Env) *Reply {
+	return replyOf(hc.walkAll(p, env, func(w *walker) {
 		if w.runHook(HookIngress) && w.runHook(HookPrerouting) {
 			w.oif = oif
 			w.changed()
@@ -102,8 +102,8 @@ var (
 
 // reply walks one reply through OUTPUT and POSTROUTING, leaving through
 // the interface the packet came in on.
-func (rs *Ruleset) reply(p Packet, oif string, env *Env, hc hookChains) *Reply {
-	return replyOf(walkAll(p, env, hc, func(w *walker) {
+func (hc hookChains) reply(p Packet, oif string, env *Env) *Reply {
+	return replyOf(hc.walkAll(p, env, func(w *walker) {
 		w.oif = oif
 		w.changed()
 		if w.runHook(HookOutput) {
@@ -123,17 +123,17 @@ func replyOf(res Result) *Reply {
 // with, cannot be reached over IPv6 at all, whatever its rules accept. ND
 // packets are untracked (conntrack skips them) and carry hop limit 255.
 // IPv4's ARP is not IP and passes iptables; nil for IPv4.
-func (rs *Ruleset) neighbor(p Packet, env *Env, hc hookChains) *Reply {
+func (hc hookChains) neighbor(p Packet, env *Env) *Reply {
 	if p.Family != FamilyIPv6 || p.Proto == ProtoICMPv6 {
 		return nil
 	}
 	ns := Packet{Family: FamilyIPv6, Proto: ProtoICMPv6, Src: p.Src, Dst: solicitedNode(p.Dst), InIface: p.InIface,
 		ICMPType: 135, HopLimit: 255, CtState: CtUntracked}
-	if in := replyOf(walkAll(ns, env, hc, (*walker).runIn)); !in.Passes() {
+	if in := replyOf(hc.walkAll(ns, env, (*walker).runIn)); !in.Passes() {
 		return in
 	}
 	na := Packet{Family: FamilyIPv6, Proto: ProtoICMPv6, Src: p.Dst, Dst: p.Src, ICMPType: 136, HopLimit: 255, CtState: CtUntracked}
-	return rs.reply(na, p.InIface, env, hc)
+	return hc.reply(na, p.InIface, env)
 }
 
 // solicitedNode is the solicited-node multicast address of a.
