@@ -11,30 +11,32 @@ const (
 	StateUnknown  = "unknown"
 )
 
-// Expected is the state a prober from outside should see on port, which
-// the rules treat as res; listening says whether something listens on a
-// port (after NAT, the port the packet was redirected to). certain is false
-// when the outcomes disagree or a reply's fate is undecided. For a packet
-// forwarded to another host, listening speaks of that host.
+// Expected is the state the default probe should see on port, which the
+// rules treat as res; listening says whether something listens on a port
+// (after NAT, the port the packet was redirected to). certain is false
+// when unknowns tell the default probe's outcomes apart or a reply's fate
+// is undecided. For a packet forwarded to another host, listening speaks
+// of that host. The neighbour is assumed reachable (see
+// rules.NeighborDiscovery).
 func Expected(res rules.Result, proto uint8, port uint16, listening func(port uint16) bool) (state string, certain bool) {
-	if res.Truncated || len(res.Outcomes) == 0 {
+	if len(res.Outcomes) == 0 || !res.Decided() {
 		return StateUnknown, false
 	}
-	state, certain = expectedOne(res.Outcomes[0], proto, port, listening)
+	state, certain = ExpectedOutcome(res.Outcomes[0], proto, port, listening)
 	for _, o := range res.Outcomes[1:] {
-		s, c := expectedOne(o, proto, port, listening)
-		if s != state || !c {
+		if !o.IsDefault() {
+			continue
+		}
+		if s, c := ExpectedOutcome(o, proto, port, listening); s != state || !c {
 			return StateUnknown, false
 		}
 	}
 	return state, certain
 }
 
-func expectedOne(o rules.Outcome, proto uint8, port uint16, listening func(uint16) bool) (string, bool) {
-	if !o.Neighbor.Passes() {
-		// Without neighbour discovery nothing reaches the host at all.
-		return throughReply(o.Neighbor, StateUnknown)
-	}
+// ExpectedOutcome is the state a prober should see when the rules treat
+// its packet as o.
+func ExpectedOutcome(o rules.Outcome, proto uint8, port uint16, listening func(uint16) bool) (string, bool) {
 	switch o.Verdict.Kind {
 	case rules.Drop:
 		return StateStealth, true

@@ -10,7 +10,8 @@ func TestExpected(t *testing.T) {
 	accept := rules.Verdict{Kind: rules.Accept}
 	pass := &rules.Reply{Verdict: accept, Certain: true}
 	dropped := &rules.Reply{Verdict: rules.Verdict{Kind: rules.Drop}, Certain: true}
-	undecided := &rules.Reply{Verdict: accept, Undecided: []string{"--sport 53"}}
+	undecided := &rules.Reply{Verdict: accept, Undecided: []string{"-m set --match-set allowed dst"}}
+	fromPort53 := rules.Assumption{Match: "source port 53", Holds: true, Kind: rules.ChoiceCondition, If: "from source port 53"}
 	reject := func(with string) rules.Outcome {
 		return rules.Outcome{Verdict: rules.Verdict{Kind: rules.Reject, RejectWith: with}, Refusal: pass}
 	}
@@ -31,8 +32,8 @@ func TestExpected(t *testing.T) {
 		{"port unreachable to tcp", []rules.Outcome{reject(rules.RejectPortUnreach)}, rules.ProtoTCP, true, StateRejected, true},
 		{"port unreachable to udp", []rules.Outcome{reject(rules.RejectPortUnreach)}, rules.ProtoUDP, true, StateClosed, true},
 		{"admin prohibited", []rules.Outcome{reject(rules.RejectAdminProhib6)}, rules.ProtoUDP, false, StateRejected, true},
-		{"no neighbour discovery", []rules.Outcome{{Verdict: accept, Neighbor: dropped}}, rules.ProtoTCP, true, StateStealth, true},
-		{"outcomes disagree", []rules.Outcome{{Verdict: accept}, {Verdict: rules.Verdict{Kind: rules.Drop}}}, rules.ProtoTCP, true, StateUnknown, false},
+		{"unknowns disagree", []rules.Outcome{{Verdict: accept, Answer: pass}, {Verdict: rules.Verdict{Kind: rules.Drop}}}, rules.ProtoTCP, true, StateUnknown, false},
+		{"a sender's choice disagrees", []rules.Outcome{{Verdict: accept, Answer: pass}, {Verdict: rules.Verdict{Kind: rules.Drop}, Assumed: []rules.Assumption{fromPort53}}}, rules.ProtoTCP, true, StateOpen, true},
 		{"queue", []rules.Outcome{{Verdict: rules.Verdict{Kind: rules.Queue}}}, rules.ProtoTCP, true, StateUnknown, false},
 	}
 	for _, c := range cases {

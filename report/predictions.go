@@ -2,45 +2,74 @@ package report
 
 import (
 	"net/netip"
-	"strconv"
 
 	"github.com/perimeter-dev/perimeter/rules"
 )
+
+// Predictions is what `perimeter rules` reports: the port maps of its
+// queries, under one stated environment.
+type Predictions struct {
+	Env   *rules.Env
+	Sets  []PredictionSet
+	Notes []string
+}
 
 // PredictionSet is the port map of one query: one family, one protocol,
 // one packet origin.
 type PredictionSet struct {
 	Query       rules.Query
 	Predictions []rules.PortPrediction
+	// Neighbor is the fate of IPv6 neighbour discovery towards the
+	// query's destination; nil for IPv4.
+	Neighbor *rules.NeighborDiscovery
 }
 
 // Prediction is one port range of a prediction, in the JSON form that
-// `perimeter rules --output json` documents.
+// `perimeter rules --output json` documents. Its outcome fields speak for
+// the default probe.
 type Prediction struct {
-	Family     rules.Family     `json:"family"`
-	Protocol   string           `json:"protocol"`
-	FromPort   uint16           `json:"from_port"`
-	ToPort     uint16           `json:"to_port"`
+	Family   rules.Family `json:"family"`
+	Protocol string       `json:"protocol"`
+	FromPort uint16       `json:"from_port"`
+	ToPort   uint16       `json:"to_port"`
+	Outcome
+	Certain   bool     `json:"certain"`
+	Possible  []string `json:"possible"`
+	Undecided []string `json:"undecided"`
+	// Exposure is what the best-placed sender reaches: "reachable",
+	// "reachable if <choice>", "not reachable", "unknown (<unknowns>)".
+	Exposure      string         `json:"exposure"`
+	OtherOutcomes []OtherOutcome `json:"other_outcomes"`
+	InIface       string         `json:"in_interface"`
+	Source        netip.Addr     `json:"source"`
+	Dest          netip.Addr     `json:"destination"`
+}
+
+// Outcome is what one outcome does, as a prober and an auditor see it.
+type Outcome struct {
 	Verdict    string           `json:"verdict"`
 	RejectWith string           `json:"reject_with"`
 	Logged     bool             `json:"logged"`
 	Log        []rules.LogEvent `json:"log"`
-	Certain    bool             `json:"certain"`
-	Possible   []string         `json:"possible"`
-	Undecided  []string         `json:"undecided"`
 	Rule       rules.Origin     `json:"rule"`
-	// SeenListening and SeenNotListening are what a prober from outside should see
-	// on these ports with and without a listener: the verdict, and the
-	// fate of the host's replies on their way out (StateUnknown when
-	// undecided; for a forwarded packet, with or without a listener on the
-	// host it is forwarded to).
-	SeenListening    string     `json:"seen_if_listening"`
-	SeenNotListening string     `json:"seen_if_not_listening"`
-	NAT              string     `json:"nat,omitempty"`
-	Forwarded        bool       `json:"forwarded"`
-	InIface          string     `json:"in_interface"`
-	Source           netip.Addr `json:"source"`
-	Dest             netip.Addr `json:"destination"`
+	// SeenListening and SeenNotListening are what a prober from outside
+	// should see on these ports with and without a listener: the verdict,
+	// and the fate of the host's replies on their way out (StateUnknown
+	// when undecided; for a forwarded packet, with or without a listener
+	// on the host it is forwarded to).
+	SeenListening    string `json:"seen_if_listening"`
+	SeenNotListening string `json:"seen_if_not_listening"`
+	NAT              string `json:"nat,omitempty"`
+	Forwarded        bool   `json:"forwarded"`
+	SourcePort       uint16 `json:"source_port"`
+}
+
+// OtherOutcome is an outcome besides the default probe's, with what leads
+// to it: the sender's choices, and the unknowns it assumes.
+type OtherOutcome struct {
+	If       []string `json:"if"`
+	Assuming []string `json:"assuming"`
+	Outcome
 }
 
 // Flatten turns prediction sets into rows, one per port range.
@@ -55,34 +84,52 @@ func Flatten(sets []PredictionSet) []Prediction {
 }
 
 func flat(q rules.Query, p rules.PortPrediction) Prediction {
-	first := p.Result.Outcomes[0]
+	res := p.Result
 	row := Prediction{
-		Family: q.Family, Protocol: ProtoName(q.Proto), FromPort: p.From, ToPort: p.To,
-		Verdict: first.Verdict.Kind.String(), RejectWith: first.Verdict.RejectWith,
-		Logged: p.Result.Logged(), Log: first.Logs, Certain: p.Result.Certain(),
-		Possible: p.Result.Verdicts(), Undecided: p.Result.Undecided, Rule: first.Decider,
-		Forwarded: first.Forwarded, InIface: q.InIface, Source: q.Src, Dest: q.Dst,
+		Family: q.Family, Protocol: rules.ProtoName(q.Proto), FromPort: p.From, ToPort: p.To,
+		Outcome: outcomeRow(q, p.From, res.Default()), Certain: res.Certain(), Possible: res.Verdicts(),
+		Undecided: nonNil(res.Undecided), Exposure: res.Exposure().String(), OtherOutcomes: []OtherOutcome{},
+		InIface: q.InIface, Source: q.Src, Dest: q.Dst,
 	}
-	row.SeenListening, _ = Expected(p.Result, q.Proto, p.From, func(uint16) bool { return true })
-	row.SeenNotListening, _ = Expected(p.Result, q.Proto, p.From, func(uint16) bool { return false })
-	if first.NATed {
-		row.NAT = netip.AddrPortFrom(first.Dst, first.Dport).String()
-	}
-	if row.Log == nil {
-		row.Log = []rules.LogEvent{}
-	}
-	if row.Undecided == nil {
-		row.Undecided = []string{}
+	row.SeenListening, _ = Expected(res, q.Proto, p.From, func(uint16) bool { return true })
+	row.SeenNotListening, _ = Expected(res, q.Proto, p.From, func(uint16) bool { return false })
+	for _, o := range res.Outcomes[1:] {
+		row.OtherOutcomes = append(row.OtherOutcomes, OtherOutcome{If: nonNil(o.Conditions()),
+			Assuming: assuming(o), Outcome: outcomeRow(q, p.From, o)})
 	}
 	return row
 }
 
-// ProtoName names an IP protocol the way iptables and nft print it.
-func ProtoName(p uint8) string {
-	names := map[uint8]string{rules.ProtoTCP: "tcp", rules.ProtoUDP: "udp", rules.ProtoSCTP: "sctp",
-		rules.ProtoUDPLite: "udplite", rules.ProtoICMP: "icmp", rules.ProtoICMPv6: "icmpv6"}
-	if n, ok := names[p]; ok {
-		return n
+func outcomeRow(q rules.Query, port uint16, o rules.Outcome) Outcome {
+	row := Outcome{Verdict: o.Verdict.Kind.String(), RejectWith: o.Verdict.RejectWith, Logged: len(o.Logs) > 0,
+		Log: o.Logs, Rule: o.Decider, Forwarded: o.Forwarded, SourcePort: o.Sport}
+	row.SeenListening, _ = ExpectedOutcome(o, q.Proto, port, func(uint16) bool { return true })
+	row.SeenNotListening, _ = ExpectedOutcome(o, q.Proto, port, func(uint16) bool { return false })
+	if o.NATed {
+		row.NAT = netip.AddrPortFrom(o.Dst, o.Dport).String()
 	}
-	return "proto-" + strconv.Itoa(int(p))
+	if row.Log == nil {
+		row.Log = []rules.LogEvent{}
+	}
+	return row
+}
+
+// assuming spells the unknowns an outcome assumed: "X" or "not X".
+func assuming(o rules.Outcome) []string {
+	out := []string{}
+	for _, a := range o.Unknowns() {
+		if a.Holds {
+			out = append(out, a.Match)
+		} else {
+			out = append(out, "not "+a.Match)
+		}
+	}
+	return out
+}
+
+func nonNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -13,28 +14,52 @@ import (
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
-// WritePredictionsJSON writes {"predictions": [...], "notes": [...]}.
-func WritePredictionsJSON(w io.Writer, sets []PredictionSet, notes []string) error {
+// WritePredictionsJSON writes {"environment": {...},
+// "neighbor_discovery": [...], "predictions": [...], "notes": [...]}.
+func WritePredictionsJSON(w io.Writer, r Predictions) error {
 	doc := struct {
-		Predictions []Prediction `json:"predictions"`
-		Notes       []string     `json:"notes"`
-	}{Flatten(sets), notes}
-	if doc.Notes == nil {
-		doc.Notes = []string{}
-	}
+		Environment       *rules.Env    `json:"environment"`
+		NeighborDiscovery []neighborRow `json:"neighbor_discovery"`
+		Predictions       []Prediction  `json:"predictions"`
+		Notes             []string      `json:"notes"`
+	}{r.Env, neighborRows(r.Sets), Flatten(r.Sets), nonNil(r.Notes)}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
 }
 
-// WritePredictionsTable writes one row per port range, then the notes.
-func WritePredictionsTable(w io.Writer, sets []PredictionSet, notes []string) error {
+// neighborRow is the neighbour discovery fact of one IPv6 query.
+type neighborRow struct {
+	InIface string     `json:"in_interface"`
+	Dest    netip.Addr `json:"destination"`
+	*rules.NeighborDiscovery
+}
+
+func neighborRows(sets []PredictionSet) []neighborRow {
+	out := []neighborRow{}
 	for _, s := range sets {
+		if s.Neighbor != nil && !slices.ContainsFunc(out, func(r neighborRow) bool { return r.InIface == s.Query.InIface && r.Dest == s.Query.Dst }) {
+			out = append(out, neighborRow{s.Query.InIface, s.Query.Dst, s.Neighbor})
+		}
+	}
+	return out
+}
+
+// WritePredictionsTable writes the environment, then per query one row
+// per port range, then the notes.
+func WritePredictionsTable(w io.Writer, r Predictions) error {
+	if r.Env != nil {
+		fmt.Fprintf(w, "environment: %s\n\n", r.Env.Summary())
+	}
+	for _, s := range r.Sets {
 		q := s.Query
-		fmt.Fprintf(w, "%s %s from %s via %s to %s\n", q.Family, ProtoName(q.Proto), q.Src, q.InIface, q.Dst)
-		t := newTable(w, "PORTS", "VERDICT", "SEEN", "LOG", "DECIDED BY", "CERTAIN")
+		fmt.Fprintf(w, "%s %s from %s via %s to %s\n", q.Family, rules.ProtoName(q.Proto), q.Src, q.InIface, q.Dst)
+		if s.Neighbor != nil {
+			fmt.Fprintf(w, "neighbour discovery: %s\n", neighborLine(s.Neighbor))
+		}
+		t := newTable(w, "PORTS", "VERDICT", "SEEN", "LOG", "DECIDED BY", "EXPOSURE", "OTHERWISE")
 		for _, p := range Flatten([]PredictionSet{s}) {
-			if err := t.Append(ports(p), verdictCell(p), seenCell(p), logCell(p), ruleCell(p.Rule), certainCell(p)); err != nil {
+			if err := t.Append(ports(p), verdictCell(p), seenCell(p), logCell(p.Log), ruleCell(p.Rule), p.Exposure, otherwiseCell(p)); err != nil {
 				return err
 			}
 		}
@@ -43,10 +68,24 @@ func WritePredictionsTable(w io.Writer, sets []PredictionSet, notes []string) er
 		}
 		fmt.Fprintln(w)
 	}
-	for _, n := range notes {
+	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
+}
+
+// neighborLine says whether solicitations from each source are answered.
+func neighborLine(nd *rules.NeighborDiscovery) string {
+	one := func(src netip.Addr, r *rules.Reply) string {
+		switch {
+		case r.Passes():
+			return fmt.Sprintf("answered from %s", src)
+		case r.Certain:
+			return fmt.Sprintf("from %s %s by %s", src, r.Verdict, ruleCell(r.Decider))
+		}
+		return fmt.Sprintf("from %s undecided (%s)", src, strings.Join(r.Undecided, "; "))
+	}
+	return one(nd.LinkLocalSource, nd.FromLinkLocal) + "; " + one(nd.GlobalSource, nd.FromGlobal)
 }
 
 func newTable(w io.Writer, header ...any) *tablewriter.Table {
@@ -67,8 +106,8 @@ func verdictCell(p Prediction) string {
 	if p.RejectWith != "" {
 		v += ":" + p.RejectWith
 	}
-	if !p.Certain {
-		v = strings.Join(p.Possible, "|")
+	if len(p.Undecided) > 0 {
+		v += "|" + strings.Join(defaultVerdicts(p, v), "|")
 	}
 	if p.NAT != "" {
 		v += " → " + p.NAT
@@ -88,9 +127,53 @@ func seenCell(p Prediction) string {
 	return p.SeenListening + "/" + p.SeenNotListening
 }
 
-func logCell(p Prediction) string {
+// defaultVerdicts are the verdicts the default probe may meet besides v,
+// as the unknowns fall.
+func defaultVerdicts(p Prediction, v string) []string {
+	var out []string
+	for _, o := range p.OtherOutcomes {
+		ov := o.Verdict
+		if o.RejectWith != "" {
+			ov += ":" + o.RejectWith
+		}
+		if len(o.If) == 0 && ov != v && !slices.Contains(out, ov) {
+			out = append(out, ov)
+		}
+	}
+	return out
+}
+
+// otherwiseCell lists the other outcomes: their verdict, the sender's
+// choices that lead there, the unknowns they assume.
+func otherwiseCell(p Prediction) string {
 	var parts []string
-	for _, l := range p.Log {
+	for _, o := range p.OtherOutcomes {
+		s := o.Verdict
+		if o.RejectWith != "" {
+			s += ":" + o.RejectWith
+		}
+		if len(o.If) > 0 {
+			s += " if " + strings.Join(o.If, " and ")
+		}
+		if len(o.Assuming) > 0 {
+			s += " assuming " + strings.Join(o.Assuming, ", ")
+		}
+		if len(o.Log) > 0 {
+			s += ", logged"
+		}
+		if !slices.Contains(parts, s) {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func logCell(log []rules.LogEvent) string {
+	var parts []string
+	for _, l := range log {
 		s := l.Kind
 		if l.Prefix != "" {
 			s += fmt.Sprintf(" %q", l.Prefix)
@@ -115,20 +198,14 @@ func ruleCell(o rules.Origin) string {
 	return where + ": " + o.Text
 }
 
-func certainCell(p Prediction) string {
-	if p.Certain {
-		return "yes"
-	}
-	return "no, depends on " + strings.Join(p.Undecided, "; ")
-}
-
-// WriteExplain prints every step of one packet's way, outcome by outcome.
-func WriteExplain(w io.Writer, q rules.Query, port uint16, res rules.Result) {
-	fmt.Fprintf(w, "%s %s %s → %s via %s\n", q.Family, ProtoName(q.Proto),
-		netip.AddrPortFrom(q.Src, q.Sport), netip.AddrPortFrom(q.Dst, port), q.InIface)
+// WriteExplain prints every step of one packet's way, outcome by outcome,
+// then, for IPv6, neighbour discovery.
+func WriteExplain(w io.Writer, q rules.Query, port uint16, res rules.Result, nd *rules.NeighborDiscovery) {
+	fmt.Fprintf(w, "%s %s %s → %s via %s\n", q.Family, rules.ProtoName(q.Proto),
+		netip.AddrPortFrom(q.Src, res.Default().Sport), netip.AddrPortFrom(q.Dst, port), q.InIface)
 	for i, o := range res.Outcomes {
 		if len(res.Outcomes) > 1 {
-			fmt.Fprintf(w, "outcome %d of %d, assuming %s\n", i+1, len(res.Outcomes), assumptions(o.Assumed))
+			fmt.Fprintf(w, "outcome %d of %d, %s\n", i+1, len(res.Outcomes), outcomeTitle(o))
 		}
 		for n, s := range o.Path {
 			fmt.Fprintf(w, "  %2d. %-11s %-32s %s\n", n+1, s.Hook, ruleWhere(s.Origin), s.Action)
@@ -137,13 +214,36 @@ func WriteExplain(w io.Writer, q rules.Query, port uint16, res rules.Result) {
 			}
 		}
 		fmt.Fprintf(w, "  => %s, decided by %s\n", o.Verdict, ruleCell(o.Decider))
-		writeReply(w, "neighbour discovery", o.Neighbor)
 		writeReply(w, "a listening service's answer", o.Answer)
 		writeReply(w, "the host's refusal", o.Refusal)
 	}
 	if len(res.Undecided) > 0 {
 		fmt.Fprintf(w, "undecided: %s\n", strings.Join(res.Undecided, "; "))
 	}
+	if nd != nil {
+		fmt.Fprintf(w, "neighbour discovery: %s\n", neighborLine(nd))
+	}
+}
+
+// outcomeTitle says which probe an outcome is: the default one, or one
+// the sender's choices lead to, under which unknowns.
+func outcomeTitle(o rules.Outcome) string {
+	s := "the default probe"
+	if c := o.Conditions(); len(c) > 0 {
+		s = "a probe " + strings.Join(c, " and ")
+	}
+	var as []string
+	for _, a := range o.Unknowns() {
+		if a.Holds {
+			as = append(as, a.Match)
+		} else {
+			as = append(as, "not "+a.Match)
+		}
+	}
+	if len(as) > 0 {
+		s += ", assuming " + strings.Join(as, ", ")
+	}
+	return s
 }
 
 // writeReply says what happens to one of the host's replies on its way
@@ -156,21 +256,12 @@ func writeReply(w io.Writer, what string, r *rules.Reply) {
 	if !r.Certain {
 		certain = " (undecided: " + strings.Join(r.Undecided, "; ") + ")"
 	}
+	for _, a := range r.Otherwise {
+		certain += " (otherwise if " + a.If + ")"
+	}
 	fmt.Fprintf(w, "     %s: %s by %s%s\n", what, r.Verdict, ruleCell(r.Decider), certain)
 }
 
 func ruleWhere(o rules.Origin) string {
 	return strings.TrimSpace(fmt.Sprintf("%s %s", o.Family, o.String()))
-}
-
-func assumptions(as []rules.Assumption) string {
-	var parts []string
-	for _, a := range as {
-		if a.Holds {
-			parts = append(parts, a.Match)
-		} else {
-			parts = append(parts, "not "+a.Match)
-		}
-	}
-	return strings.Join(parts, ", ")
 }

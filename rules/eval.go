@@ -7,40 +7,41 @@ import (
 )
 
 // maxRuns bounds how many combinations of undecided matches one
-// evaluation follows; maxSteps bounds one walk (the kernel refuses loops,
-// but a ruleset read from a file need not have been loaded).
+// evaluation follows. maxDepth bounds the jump stack of one walk and
+// minSteps the rules it visits (more for a large ruleset): the kernel
+// refuses loops, but a ruleset read from a file need not have been loaded.
 const (
 	maxRuns  = 64
-	maxSteps = 1 << 20
+	maxDepth = 256
+	minSteps = 1 << 12
 )
 
 // Evaluate follows p, arriving from outside, through every base chain on
 // its way in: ingress, prerouting, then input for a local destination or
-// forward for any other, as the kernel does. Undecidable matches fork the
-// walk; the Result holds every outcome and names what decides between
-// them.
+// forward for any other, as the kernel does. The first outcome is the
+// default probe's; matches the default probe does not settle fork the walk
+// (see Choice), and the Result holds every outcome with the conditions
+// that lead to it. A zero p.Sport is a source port the sender picks.
 func (rs *Ruleset) Evaluate(p Packet, env *Env) Result {
-	hc := rs.hookChains(p.Family)
-	return hc.evaluate(p, env, hc.neighbor(p, env))
+	return rs.hookChains(p.Family).evaluate(p, env)
 }
 
-// evaluate follows p in, then its replies out; nb is the fate of neighbour
-// discovery on the way to the host, shared by every port.
-func (hc hookChains) evaluate(p Packet, env *Env, nb *Reply) Result {
+// evaluate follows p in, then its replies out.
+func (hc *hookChains) evaluate(p Packet, env *Env) Result {
 	res := hc.walkAll(p, env, (*walker).runIn)
 	for i := range res.Outcomes {
-		res.Outcomes[i].Neighbor = nb
 		hc.replies(&res.Outcomes[i], p, env)
 	}
+	res.Undecided = res.undecided()
 	return res
 }
 
 // walkAll walks p once per combination of undecided matches, each walk
-// driven by walk.
-func (hc hookChains) walkAll(p Packet, env *Env, walk func(*walker)) Result {
+// driven by walk; the first walk takes every match's default side.
+func (hc *hookChains) walkAll(p Packet, env *Env, walk func(*walker)) Result {
 	var res Result
 	queue := []map[string]bool{{}}
-	w := new(walker) // one walker, reset for every walk: its key cache is large
+	w := &hc.w // one walker, reset for every walk: its key cache is large
 	for len(queue) > 0 {
 		if len(res.Outcomes) == maxRuns {
 			res.Truncated = true
@@ -48,7 +49,7 @@ func (hc hookChains) walkAll(p Packet, env *Env, walk func(*walker)) Result {
 		}
 		assume := queue[0]
 		queue = queue[1:]
-		*w = walker{env: env, pkt: p, hc: hc, assume: assume}
+		w.reset(hc, p, env, assume)
 		walk(w)
 		res.Outcomes = append(res.Outcomes, w.out)
 		queue = append(queue, w.branches(assume)...)
@@ -57,44 +58,38 @@ func (hc hookChains) walkAll(p Packet, env *Env, walk func(*walker)) Result {
 	return res
 }
 
-func (r Result) undecided() []string {
-	if r.Certain() {
-		return nil
-	}
-	var names []string
-	for _, o := range r.Outcomes {
-		for _, a := range o.Assumed {
-			if !slices.Contains(names, a.Match) {
-				names = append(names, a.Match)
-			}
-		}
-	}
-	if r.Truncated {
-		names = append(names, "(more undecided matches than followed)")
-	}
-	return names
-}
-
 // hookChains holds, per hook, the base chains that see a family, in the
 // order the kernel runs them: the ruleset as a packet of that family meets
 // it, on its way in and its replies' way out.
-type hookChains map[Hook][]baseChain
+type hookChains struct {
+	hooks map[Hook][]baseChain
+	// sport is the default probe's source port: an ephemeral one that no
+	// rule tells apart from most of the ephemeral range.
+	sport    uint16
+	maxSteps int
+	// recentSets are the recent lists some rule fills (--set): only
+	// earlier probes can put a source on them.
+	recentSets map[string]bool
+	// w is the walker of every walk: walks never nest.
+	w walker
+}
 
 type baseChain struct {
 	table *Table
 	chain *Chain
 }
 
-func (rs *Ruleset) hookChains(f Family) hookChains {
-	hc := hookChains{}
+func (rs *Ruleset) hookChains(f Family) *hookChains {
+	hc := &hookChains{hooks: map[Hook][]baseChain{}, sport: rs.defaultSport(f), maxSteps: max(minSteps, 4*rs.NumRules()),
+		recentSets: rs.recentSets(f)}
 	for _, t := range rs.Tables {
 		for _, c := range t.Chains {
 			if c.Hook != "" && (t.Family.Sees(f) || c.Hook == HookIngress && t.Family == FamilyNetdev) {
-				hc[c.Hook] = append(hc[c.Hook], baseChain{t, c})
+				hc.hooks[c.Hook] = append(hc.hooks[c.Hook], baseChain{t, c})
 			}
 		}
 	}
-	for _, chains := range hc {
+	for _, chains := range hc.hooks {
 		slices.SortStableFunc(chains, func(a, b baseChain) int { return a.chain.Priority - b.chain.Priority })
 	}
 	return hc
@@ -104,18 +99,24 @@ func (rs *Ruleset) hookChains(f Family) hookChains {
 type walker struct {
 	env    *Env
 	pkt    Packet
-	hc     hookChains
+	hc     *hookChains
 	assume map[string]bool
-	// defaults are the undecided matches this walk met that assume did
-	// not cover, in order; each was taken to hold.
-	defaults []string
-	ctmark   uint32
-	recent   map[string]int // hits on recent lists during this walk
-	cache    [numFields]cachedKey
-	ctExtra  CtState // CtDNAT once a DNAT changed the destination
-	oif      string  // output interface once routed; "" in input
-	hook     Hook
-	natDone  bool
+	// taken are the forks this walk met that assume did not cover, in
+	// order, with the side taken; met are all the forks it met, for the
+	// outcome's assumptions.
+	taken  []taken
+	met    []taken
+	free   [numFree]freeValue
+	ctmark uint32
+	recent map[string]int // hits on recent lists during this walk
+	cache  [numFields]cachedKey
+	// orig is conntrack's original tuple: the packet's own before any NAT
+	// (its source port free with the packet's), or a reply's connection's.
+	orig    tuple
+	ctExtra CtState // CtDNAT once a DNAT changed the destination
+	oif     string  // output interface once routed; "" in input
+	hook    Hook
+	natDone bool
 	// redirected is set by REDIRECT and TPROXY: the packet goes to a
 	// local socket whatever its address.
 	redirected bool
@@ -130,19 +131,60 @@ type walker struct {
 	acceptedByChain          bool
 }
 
-// branches returns the assumption sets still to follow: for each default
-// this walk took, the same walk up to it, then the other way.
+// taken is a fork met on a walk and the side the walk took.
+type taken struct {
+	d     decision
+	holds bool
+}
+
+func (w *walker) reset(hc *hookChains, p Packet, env *Env, assume map[string]bool) {
+	*w = walker{env: env, pkt: p, hc: hc, assume: assume, orig: tuple{p.Src, p.Dst, p.Sport, p.Dport}}
+	if p.orig != nil {
+		w.orig = *p.orig
+	}
+	w.initFree()
+}
+
+// branches returns the assumption sets still to follow: for each fork this
+// walk took on its own, the same walk up to it, then the other side.
 func (w *walker) branches(assume map[string]bool) []map[string]bool {
 	var out []map[string]bool
-	for i, d := range w.defaults {
+	for i, t := range w.taken {
 		b := maps.Clone(assume)
-		for _, prev := range w.defaults[:i] {
-			b[prev] = true
+		for _, prev := range w.taken[:i] {
+			b[prev.d.key] = prev.holds
 		}
-		b[d] = false
+		b[t.d.key] = !t.holds
 		out = append(out, b)
 	}
 	return out
+}
+
+// decide gives a fork a side: the assumed one, the one taken earlier on
+// this walk, or, met for the first time, its default (the walk's branches
+// cover the other side).
+func (w *walker) decide(d decision) bool {
+	holds, ok := w.assume[d.key]
+	if !ok {
+		i := slices.IndexFunc(w.taken, func(t taken) bool { return t.d.key == d.key })
+		if i >= 0 {
+			return w.taken[i].holds
+		}
+		holds = d.dflt
+		w.taken = append(w.taken, taken{d, holds})
+	}
+	w.note(d, holds)
+	return holds
+}
+
+// note records a fork the walk met, once, for the outcome's assumptions.
+func (w *walker) note(d decision, holds bool) {
+	if d.free {
+		return
+	}
+	if !slices.ContainsFunc(w.met, func(t taken) bool { return t.d.key == d.key }) {
+		w.met = append(w.met, taken{d, holds})
+	}
 }
 
 // runIn walks the hooks of a packet coming in.
@@ -156,18 +198,25 @@ func (w *walker) runIn() {
 // route delivers the packet to input or forward, as the routing decision
 // after prerouting does.
 func (w *walker) route() {
+	if by, drops := w.env.rpFilterDrops(w.pkt); drops {
+		w.out.Verdict, w.out.Decider = Verdict{Kind: Drop}, by
+		return
+	}
 	if w.redirected || w.env.IsLocal(w.pkt.Dst) || w.pkt.Dst.IsMulticast() {
+		if w.martian() {
+			w.out.Verdict = Verdict{Kind: Drop}
+			w.out.Decider = routing("%s is a loopback address and route_localnet is off on %s", w.pkt.Dst, w.pkt.InIface)
+			return
+		}
 		w.runHook(HookInput)
 		return
 	}
-	if !w.env.forwards(w.pkt.Family) {
-		// ip_error() drops silently when the interface does not forward.
-		w.out.Verdict = Verdict{Kind: Drop}
-		w.out.Decider = Origin{Table: "routing", Text: "destination is not local and forwarding is disabled"}
+	if v, by, ok := w.env.unroutable(w.pkt); ok {
+		w.out.Verdict, w.out.Decider = v, by
 		return
 	}
 	w.out.Forwarded = true
-	w.oif = w.env.routeIface(w.pkt.Dst)
+	w.oif = w.env.forwardIface(w.pkt.Dst)
 	w.out.OutIface = w.oif
 	if w.oif == "" {
 		w.oif = unknownIface
@@ -176,12 +225,23 @@ func (w *walker) route() {
 	w.runHook(HookForward)
 }
 
+// martian reports whether the kernel refuses a packet to a loopback
+// address (after a DNAT to 127.0.0.1) on its incoming interface.
+func (w *walker) martian() bool {
+	martian, known := w.env.martian(w.pkt)
+	if known {
+		return martian
+	}
+	return !w.decide(unknownDecision("net.ipv4.conf." + w.pkt.InIface + ".route_localnet"))
+}
+
 // unknownIface stands for an output interface no route names.
 const unknownIface = "\x00?"
 
 // finish fills in the outcome of a packet that no drop stopped.
 func (w *walker) finish() {
 	w.out.Dst, w.out.Dport = w.pkt.Dst, w.pkt.Dport
+	w.out.Sport = w.free[freeSport].value(w.pkt.Sport)
 	w.out.Assumed = w.assumed()
 	if w.out.Verdict.Kind != Accept && w.out.Verdict.Kind != 0 {
 		return
@@ -196,31 +256,30 @@ func (w *walker) finish() {
 	}
 }
 
+// assumed lists what the walk assumed: the forks it met, then the values
+// the sender picks where rules told them apart.
 func (w *walker) assumed() []Assumption {
 	var out []Assumption
-	for k, v := range w.assume {
-		out = append(out, Assumption{k, v})
-	}
-	for _, d := range w.defaults {
-		out = append(out, Assumption{d, true})
+	for _, t := range w.met {
+		out = append(out, t.d.assume(t.holds))
 	}
 	slices.SortFunc(out, func(a, b Assumption) int { return strings.Compare(a.Match, b.Match) })
-	return out
+	return append(out, w.freeAssumptions()...)
 }
 
 // runHook runs the base chains of one hook; false means the packet ended.
 func (w *walker) runHook(h Hook) bool {
 	w.hook = h
 	w.natDone = false
-	for _, bc := range w.hc[h] {
+	for _, bc := range w.hc.hooks[h] {
 		if !w.appliesHere(bc) {
 			continue
 		}
 		v, by, policy := w.runBase(bc)
-		switch v.Kind {
-		case Accept:
+		switch {
+		case v.Kind == Accept:
 			w.noteAccept(by, policy)
-		case Drop, Reject, Queue:
+		case v.Kind.Terminal():
 			w.out.Verdict, w.out.Decider = v, by
 			return false
 		}

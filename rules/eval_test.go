@@ -104,7 +104,7 @@ func TestEvaluateUndecided(t *testing.T) {
 	rs := &Ruleset{Tables: []*Table{table(FamilyIPv4, "filter",
 		base("INPUT", HookInput, 0, Accept,
 			rule("drop blocked", v(Drop), tcp(), set),
-			rule("log limited", Verdict{}, Limit("limit: avg 3/min")),
+			rule("log limited", Verdict{}, Limit("limit: avg 3/min", Rate{PerSecond: 0.05, Burst: 5}, false)),
 			rule("drop blocked again", v(Drop), set)))}}
 	rs.Tables[0].Chains[0].Rules[1].Statements = []Statement{{Kind: StmtLog, Log: &Log{Kind: "LOG", Prefix: "in: "}}}
 	res := rs.Evaluate(tcpTo(22), labEnv)

@@ -40,6 +40,19 @@ const (
 	// source to leave through the incoming interface, loose any route.
 	FieldRPFilter      // 1 byte
 	FieldRPFilterLoose // 1 byte
+	// FieldLength is the IP packet's length, header included (iptables
+	// -m length, nft meta length).
+	FieldLength // 2 bytes
+	// FieldCtOrig* are conntrack's original tuple: for a new connection
+	// from outside, the packet's own addresses and ports before any NAT.
+	FieldCtOrigSaddr // 4 or 16 bytes
+	FieldCtOrigDaddr // 4 or 16 bytes
+	FieldCtOrigSport // 2 bytes
+	FieldCtOrigDport // 2 bytes
+	// FieldIPsec holds 1 for a packet that arrived over IPsec (iptables
+	// -m policy --pol ipsec, nft meta secpath); the default probe never
+	// does, and a sender with a security association may.
+	FieldIPsec // 1 byte
 	FieldOpaque
 	FieldLimit
 	numFields
@@ -71,6 +84,12 @@ var fieldNames = [numFields]string{
 	FieldExtHdr:        "exthdr",
 	FieldRPFilter:      "rpfilter",
 	FieldRPFilterLoose: "rpfilter-loose",
+	FieldLength:        "length",
+	FieldCtOrigSaddr:   "ct-original-saddr",
+	FieldCtOrigDaddr:   "ct-original-daddr",
+	FieldCtOrigSport:   "ct-original-sport",
+	FieldCtOrigDport:   "ct-original-dport",
+	FieldIPsec:         "ipsec",
 	FieldOpaque:        "opaque",
 	FieldLimit:         "limit",
 }

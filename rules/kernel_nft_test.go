@@ -98,7 +98,7 @@ func checkKernelNft(t *testing.T, c nftCase) tally {
 	case c.json:
 		must(t, lab.LoadNftJSON(ctx, bytes.NewReader(data)))
 	default:
-		must(t, lab.LoadNft(ctx, bytes.NewReader(data)))
+		must(t, lab.LoadNft(ctx, strings.NewReader(withLogCounters(string(data)))))
 	}
 	live := readBackNft(t, lab)
 	others := map[string]*rules.Ruleset{}
@@ -108,7 +108,7 @@ func checkKernelNft(t *testing.T, c nftCase) tally {
 		others = otherReadsNft(ctx, t, lab, c, data)
 	}
 	env := labEnv(lab)
-	total := tally{rulesets: 1}
+	o := newOracle(ctx, t, lab, c.name, live, env)
 	for _, v6 := range []bool{false, true} {
 		if c.ipt && v6 != c.v6 {
 			continue // an iptables-save file holds one family
@@ -121,14 +121,15 @@ func checkKernelNft(t *testing.T, c nftCase) tally {
 			q := rules.Query{Family: fam, Proto: proto, InIface: lab.TargetIface, Src: lab.ProberAddr(v6), Dst: lab.TargetAddr(v6)}
 			preds := live.Predict(env, q)
 			for name, rs := range others {
-				samePredictions(t, fmt.Sprintf("%s %s %s", name, fam, protoName(proto)), preds, rs.Predict(env, q))
+				samePredictions(t, fmt.Sprintf("%s %s %s", name, fam, rules.ProtoName(proto)), preds, rs.Predict(env, q))
 			}
-			kc := kernelCase{name: c.name + string(fam), path: c.path, v6: v6}
-			total.add(probeAndCompare(ctx, t, lab, kc, q, live, env))
+			o.name = c.name + string(fam)
+			o.check(q)
 		}
 	}
-	t.Logf("%s", total)
-	return total
+	o.finish()
+	t.Logf("%s", o.tally)
+	return o.tally
 }
 
 // readBackNft reads the lab target's ruleset with the live reader, from
@@ -181,13 +182,6 @@ func fullSummary(ps []rules.PortPrediction) string {
 	return b.String()
 }
 
-func protoName(p uint8) string {
-	if p == rules.ProtoTCP {
-		return "tcp"
-	}
-	return "udp"
-}
-
 // TestNoRuleCountedTwice reads an iptables-nft ruleset beside a native
 // nft one with both readers, the nft reader leaving iptables-nft's tables
 // to the iptables reader: together they must hold each table once and
@@ -223,12 +217,10 @@ func TestNoRuleCountedTwice(t *testing.T) {
 			t.Errorf("table %s missing from the merged read (have %v)", want, seen)
 		}
 	}
-	env := labEnv(lab)
-	c := kernelCase{name: "merged", path: "merged"}
-	var total tally
+	o := newOracle(ctx, t, lab, "merged", merged, labEnv(lab))
 	for _, proto := range []uint8{rules.ProtoTCP, rules.ProtoUDP} {
-		q := rules.Query{Family: rules.FamilyIPv4, Proto: proto, InIface: lab.TargetIface, Src: lab.ProberAddr(false), Dst: lab.TargetAddr(false)}
-		total.add(probeAndCompare(ctx, t, lab, c, q, merged, env))
+		o.check(rules.Query{Family: rules.FamilyIPv4, Proto: proto, InIface: lab.TargetIface, Src: lab.ProberAddr(false), Dst: lab.TargetAddr(false)})
 	}
-	t.Logf("%s", total)
+	o.finish()
+	t.Logf("%s", o.tally)
 }

@@ -6,7 +6,6 @@ package rules_test
 // certain about must be in the state the prediction implies.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -22,7 +21,7 @@ import (
 
 	"github.com/perimeter-dev/perimeter/exposure/sandbox"
 	"github.com/perimeter-dev/perimeter/exposure/sandbox/labtest"
-	"github.com/perimeter-dev/perimeter/report"
+	"github.com/perimeter-dev/perimeter/internal/corpus"
 	"github.com/perimeter-dev/perimeter/rules"
 	"github.com/perimeter-dev/perimeter/rules/ipt"
 )
@@ -83,21 +82,12 @@ func corpusCases(t *testing.T) []kernelCase {
 // loads (column 8 says OK). Without the corpus the test fails under CI and
 // goes on without it elsewhere.
 func corpusRows(t *testing.T) [][]string {
-	f, err := os.Open(filepath.Join(corpusDir, "SOURCES.tsv"))
+	rows, err := corpus.Loading(corpusDir)
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("corpus: %v", err)
 		}
 		t.Logf("corpus: %v (skipped)", err)
-		return nil
-	}
-	defer f.Close()
-	var rows [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if col := strings.Split(sc.Text(), "\t"); len(col) >= 8 && col[7] == "OK" {
-			rows = append(rows, col)
-		}
 	}
 	return rows
 }
@@ -114,20 +104,41 @@ func newCase(name, path string) kernelCase {
 	return c
 }
 
-// tally counts ports by how the prediction met the kernel.
-type tally struct{ agreed, forwarded, undecided, disagreed, rulesets int }
+// tally counts how the predictions met the kernel: ports probed with the
+// default probe (paced ones below a rate limit, skipped ones beyond the
+// time the test gives them), log rules checked around each batch, and
+// outcomes of the sender's choices probed that way.
+type tally [numCounts]int
+
+// What a tally counts.
+const (
+	rulesets = iota
+	agreed
+	forwarded
+	undecided
+	disagreed
+	paced
+	skipped
+	logsAgreed
+	logsDisagreed
+	choicesAgreed
+	choicesDisagreed
+	choicesLeft
+	numCounts
+)
 
 func (a *tally) add(b tally) {
-	a.agreed += b.agreed
-	a.forwarded += b.forwarded
-	a.undecided += b.undecided
-	a.disagreed += b.disagreed
-	a.rulesets += b.rulesets
+	for i := range a {
+		a[i] += b[i]
+	}
 }
 
 func (a tally) String() string {
-	return fmt.Sprintf("%d rulesets, %d ports agreed with the kernel (%d of them forwarded), %d undecided (not compared), %d disagreed",
-		a.rulesets, a.agreed, a.forwarded, a.undecided, a.disagreed)
+	return fmt.Sprintf("%d rulesets; default probe: %d ports agreed with the kernel (%d forwarded, %d paced below a rate limit), "+
+		"%d undecided (not compared), %d skipped (rate limit), %d disagreed; log rules: %d checks agreed, %d disagreed; "+
+		"sender's choices: %d agreed, %d disagreed, %d not probed",
+		a[rulesets], a[agreed], a[forwarded], a[paced], a[undecided], a[skipped], a[disagreed],
+		a[logsAgreed], a[logsDisagreed], a[choicesAgreed], a[choicesDisagreed], a[choicesLeft])
 }
 
 // labConfigs gives the rulesets that need more than the two-namespace lab
@@ -136,14 +147,18 @@ var labConfigs = map[string]sandbox.Config{
 	"testdata/docker-published.v4": {Backend: &sandbox.Backend{Iface: "docker0",
 		TargetAddrs: prefixes("198.19.0.1/16"),
 		Addrs:       prefixes("198.19.0.2/16", "198.19.0.3/16", "198.19.0.4/16", "198.19.0.5/16")}},
+	"testdata/nat-noroute.v4": {Forwarding: true},
 }
 
 // kernelLab is a lab whose prober has a spare source address besides its
 // first: a disagreement is probed again from it, so that state a first
 // probe left behind (a recent list, a hash limit) cannot speak for the
-// second.
+// second. More addresses are fresh sources for the choices of order.
 func kernelLab(t *testing.T, cfg sandbox.Config) *sandbox.Lab {
 	cfg.ProberAddrs = append(slices.Clone(sandbox.DefaultProberAddrs), prefixes("198.18.0.3/24", "2001:db8::3/64")...)
+	for i := 10; i < 34; i++ {
+		cfg.ProberAddrs = append(cfg.ProberAddrs, prefixes(fmt.Sprintf("198.18.0.%d/24", i), fmt.Sprintf("2001:db8::%d/64", i))...)
+	}
 	return labtest.NewTestLab(t, cfg)
 }
 
@@ -177,14 +192,15 @@ func checkKernel(t *testing.T, c kernelCase) tally {
 		fam = rules.FamilyIPv6
 	}
 	env := labEnvFor(lab, cfg)
-	total := tally{rulesets: 1}
+	o := newOracle(ctx, t, lab, c.name, live, env)
 	for _, proto := range []uint8{rules.ProtoTCP, rules.ProtoUDP} {
 		q := rules.Query{Family: fam, Proto: proto, InIface: lab.TargetIface, Src: lab.ProberAddr(c.v6), Dst: lab.TargetAddr(c.v6)}
 		sameAsFile(t, live.Predict(env, q), fromFile.Predict(env, q))
-		total.add(probeAndCompare(ctx, t, lab, c, q, live, env))
+		o.check(q)
 	}
-	t.Logf("%s", total)
-	return total
+	o.finish()
+	t.Logf("%s", o.tally)
+	return o.tally
 }
 
 func loadCase(ctx context.Context, t *testing.T, lab *sandbox.Lab, c kernelCase) *rules.Ruleset {
@@ -231,8 +247,10 @@ func labEnv(lab *sandbox.Lab) *rules.Env { return labEnvFor(lab, sandbox.Config{
 
 // labEnvFor is labEnv for a lab made with cfg.
 func labEnvFor(lab *sandbox.Lab, cfg sandbox.Config) *rules.Env {
-	env := &rules.Env{IfaceAddrs: map[string][]netip.Addr{}}
+	env := &rules.Env{From: "lab", IfaceAddrs: map[string][]netip.Addr{}, RoutesComplete: true,
+		RouteLocalnet: map[string]bool{}}
 	addIface(env, lab.TargetIface, lab.TargetAddrs)
+	env.ForwardV4, env.ForwardV6 = cfg.Forwarding, cfg.Forwarding
 	if b := cfg.Backend; b != nil {
 		env.ForwardV4, env.ForwardV6 = true, true
 		addIface(env, b.Iface, b.TargetAddrs)
@@ -269,68 +287,10 @@ func summary(ps []rules.PortPrediction) string {
 	return b.String()
 }
 
-// probeAndCompare probes every class boundary and randomPorts random
-// ports, with listeners on about half of them, and compares what the
-// kernel did with what rs predicts.
-func probeAndCompare(ctx context.Context, t *testing.T, lab *sandbox.Lab, c kernelCase, q rules.Query, rs *rules.Ruleset, env *rules.Env) tally {
-	preds := rs.Predict(env, q)
-	proto := report.ProtoName(q.Proto)
-	ports := portsToProbe(c.name+proto, preds)
-	listening := listeners(ports)
-	must(t, lab.Listen(proto, listening))
-	defer lab.StopListening(proto, listening)
-	if lab.Backend != "" {
-		must(t, lab.ListenIn(lab.Backend, proto, listening))
-		defer lab.StopListeningIn(lab.Backend, proto, listening)
-	}
-	v6 := q.Family == rules.FamilyIPv6
-	isListening := func(p uint16) bool { return slices.Contains(listening, p) }
-	expect := func(preds []rules.PortPrediction, port uint16) (rules.Result, string, bool) {
-		res := predictionFor(preds, port)
-		want, certain := report.Expected(res, q.Proto, port, isListening)
-		return res, want, certain
-	}
-	var tl tally
-	var again []uint16
-	for _, r := range lab.Probe(ctx, v6, proto, q.Src, q.Dst, ports, sandbox.DefaultTimeout) {
-		switch res, want, certain := expect(preds, r.Port); {
-		case !certain:
-			tl.undecided++
-		case string(r.State) == want:
-			tl.agree(res)
-		default:
-			again = append(again, r.Port)
-		}
-	}
-	if len(again) == 0 {
-		return tl
-	}
-	// A loaded machine can miss a reply in the short first timeout: a
-	// disagreement counts only if a patient second probe, from a source
-	// the host has not seen yet, confirms it.
-	q.Src = spareSource(lab, v6)
-	preds = rs.Predict(env, q)
-	for _, r := range lab.Probe(ctx, v6, proto, q.Src, q.Dst, again, 3*time.Second) {
-		res, want, certain := expect(preds, r.Port)
-		switch {
-		case !certain:
-			tl.undecided++
-		case string(r.State) == want:
-			tl.agree(res)
-		default:
-			tl.disagreed++
-			first := res.Outcomes[0]
-			t.Errorf("%s %s port %d from %s: predicted %s (%s by %s), kernel says %s", q.Family, proto, r.Port, q.Src, want,
-				first.Verdict, first.Decider.Text, r)
-		}
-	}
-	return tl
-}
-
 func (a *tally) agree(res rules.Result) {
-	a.agreed++
-	if res.Outcomes[0].Forwarded {
-		a.forwarded++
+	a[agreed]++
+	if res.Default().Forwarded {
+		a[forwarded]++
 	}
 }
 

@@ -37,14 +37,20 @@ type Match struct {
 	// Recent, when set, makes this a check of a recent list (iptables'
 	// -m recent --rcheck/--update/--remove); Fields and Elems are unused.
 	Recent *Recent
+	// Choice, when set, makes this a match the sender decides (a rate, a
+	// connection count, IPsec): the default probe takes Choice.Default
+	// and the other side is an outcome of its own.
+	Choice *Choice
 }
 
-// Recent is a check of a list of recently seen addresses. perimeter
-// predicts first contact: a source the host has not seen before is on no
+// Recent is a check of a list of recently seen addresses. The default
+// probe is first contact: a source the host has not seen before is on no
 // list, except where a --set earlier on the same packet's way put it.
+// Earlier probes are the sender's choice (the order of its packets).
 type Recent struct {
 	Name     string
 	HitCount int // --hitcount; 0 means any entry
+	Seconds  int // --seconds; 0 means any time
 }
 
 // NewMatch builds a one-field match whose value is the union of ivs; the
@@ -62,15 +68,33 @@ func Opaque(text string) Match {
 	return Match{Fields: []Field{FieldOpaque}, Text: text}
 }
 
-// Limit is a rate-limit match ("limit 3/min burst 10").
-func Limit(text string) Match {
-	return Match{Fields: []Field{FieldLimit}, Text: text}
+// Limit is a rate-limit match ("limit: avg 3/min burst 10") that holds
+// while packets come no faster than r, or, over, only while they come
+// faster: the sender's choice, one packet at a time by default. A zero r
+// is a rate perimeter cannot read (a named limit, bytes).
+func Limit(text string, r Rate, over bool) Match {
+	c := &Choice{Default: !over, If: "faster than the limit " + text}
+	if r.PerSecond > 0 {
+		c.If, c.Rate = "faster than "+r.String(), &r
+	}
+	return Match{Fields: []Field{FieldLimit}, Text: text, Choice: c}
+}
+
+// Chosen is a match the sender decides that the evaluator follows no
+// further (a connection count, IPsec): dflt is its truth for the default
+// probe, ifOther the sender's condition for the other side.
+func Chosen(text string, dflt bool, ifOther string) Match {
+	return Match{Fields: []Field{FieldOpaque}, Text: text, Choice: &Choice{Default: dflt, If: ifOther}}
 }
 
 // IsOpaque reports whether the evaluator can never decide m.
 func (m Match) IsOpaque() bool {
 	return len(m.Fields) == 1 && (m.Fields[0] == FieldOpaque || m.Fields[0] == FieldLimit)
 }
+
+// readsIPsec reports whether m tests IPsec: the default probe is plain,
+// and a sender with a security association may use it.
+func (m *Match) readsIPsec() bool { return len(m.Fields) == 1 && m.Fields[0] == FieldIPsec }
 
 // IsLimit reports whether m is a rate limit.
 func (m Match) IsLimit() bool {

@@ -29,12 +29,11 @@ type PortPrediction struct {
 func (rs *Ruleset) Predict(env *Env, q Query) []PortPrediction {
 	hc := rs.hookChains(q.Family)
 	probe := Packet{Family: q.Family, Proto: q.Proto, Src: q.Src, Dst: q.Dst, Sport: q.Sport, InIface: q.InIface}
-	nb := hc.neighbor(probe, env)
 	var out []PortPrediction
-	for _, c := range rs.portClasses(q.Family) {
+	for _, c := range classesOf(rs.cuts(q.Family, FieldDport, FieldCtOrigDport)) {
 		p := probe
 		p.Dport = c.From
-		res := hc.evaluate(p, env, nb)
+		res := hc.evaluate(p, env)
 		if n := len(out); n > 0 && out[n-1].Result.signature() == res.signature() {
 			out[n-1].To = c.To
 			continue
@@ -47,9 +46,10 @@ func (rs *Ruleset) Predict(env *Env, q Query) []PortPrediction {
 // portClass is a range of ports no rule tells apart.
 type portClass struct{ From, To uint16 }
 
-// portClasses splits 0..65535 at every destination-port boundary a rule,
-// set or verdict map of a table that sees f mentions.
-func (rs *Ruleset) portClasses(f Family) []portClass {
+// cuts collects the boundaries of two-byte fields (ports) that a rule,
+// set or verdict map of a table that sees f mentions: the first value of
+// every range, and the one after its last.
+func (rs *Ruleset) cuts(f Family, fields ...Field) map[int]bool {
 	cuts := map[int]bool{0: true}
 	for _, t := range rs.Tables {
 		if !t.Family.Sees(f) && t.Family != FamilyNetdev {
@@ -57,10 +57,15 @@ func (rs *Ruleset) portClasses(f Family) []portClass {
 		}
 		for _, c := range t.Chains {
 			for _, r := range c.Rules {
-				ruleCuts(r, cuts)
+				ruleCuts(r, fields, cuts)
 			}
 		}
 	}
+	return cuts
+}
+
+// classesOf splits 0..65535 at the cuts.
+func classesOf(cuts map[int]bool) []portClass {
 	starts := make([]int, 0, len(cuts))
 	for s := range cuts {
 		if s <= 0xffff {
@@ -79,20 +84,20 @@ func (rs *Ruleset) portClasses(f Family) []portClass {
 	return classes
 }
 
-func ruleCuts(r *Rule, cuts map[int]bool) {
+func ruleCuts(r *Rule, fields []Field, cuts map[int]bool) {
 	for _, m := range r.Matches {
-		elemCuts(m.Fields, m.Elems, cuts)
+		elemCuts(m.Fields, m.Elems, fields, cuts)
 	}
 	if r.VMap != nil {
 		for _, e := range r.VMap.Entries {
-			elemCuts(r.VMap.Fields, []Elem{e.Elem}, cuts)
+			elemCuts(r.VMap.Fields, []Elem{e.Elem}, fields, cuts)
 		}
 	}
 }
 
-func elemCuts(fields []Field, elems []Elem, cuts map[int]bool) {
-	for i, f := range fields {
-		if f != FieldDport {
+func elemCuts(keyFields []Field, elems []Elem, fields []Field, cuts map[int]bool) {
+	for i, f := range keyFields {
+		if !slices.Contains(fields, f) {
 			continue
 		}
 		for _, e := range elems {

@@ -1,18 +1,26 @@
 package rules
 
-import "net/netip"
+import (
+	"slices"
+
+	"github.com/perimeter-dev/perimeter/internal/reject"
+)
 
 // A probe from outside sees the host's reply only if the reply gets out:
 // a SYN-ACK, RST, UDP datagram or ICMP error passes OUTPUT and POSTROUTING
 // like any packet the host sends, and a ruleset that drops it there turns
 // an open or closed port stealth.
 
-// Reply is the fate of one reply of the host on its way out.
+// Reply is the fate of one reply of the host on its way out, for the
+// default probe.
 type Reply struct {
 	Verdict   Verdict  `json:"verdict"` // Accept or Drop (or Reject, Queue)
 	Decider   Origin   `json:"rule"`
-	Certain   bool     `json:"certain"`
+	Certain   bool     `json:"certain"` // the rules decide it
 	Undecided []string `json:"undecided,omitempty"`
+	// Otherwise lists the sender's choices under which the reply meets
+	// another fate ("faster than 2/s": a rate limit on RSTs).
+	Otherwise []Assumption `json:"otherwise,omitempty"`
 }
 
 // Passes reports whether the reply surely leaves the host.
@@ -20,12 +28,28 @@ func (r *Reply) Passes() bool {
 	return r == nil || r.Certain && r.Verdict.Kind == Accept
 }
 
+// settled reports whether the reply's fate is one, whatever the sender
+// chooses and whatever the unknowns are.
+func (r *Reply) settled() bool { return r == nil || r.Certain && len(r.Otherwise) == 0 }
+
+func (r *Reply) sight() string {
+	switch {
+	case r == nil:
+		return ""
+	case !r.Certain:
+		return "?"
+	case r.Verdict.Kind == Accept:
+		return "out"
+	}
+	return "stopped"
+}
+
 // replies fills the outcome's replies: for an accepted packet, the answer
 // of a listening service and the refusal of a closed port; for a rejected
 // one, the REJECT's response.
-func (hc hookChains) replies(o *Outcome, p Packet, env *Env) {
-	back := Packet{Family: p.Family, Proto: p.Proto, Src: o.Dst, Dst: p.Src, Sport: o.Dport, Dport: p.Sport,
-		CtState: CtEstablished, Mark: 0}
+func (hc *hookChains) replies(o *Outcome, p Packet, env *Env) {
+	back := Packet{Family: p.Family, Proto: p.Proto, Src: o.Dst, Dst: p.Src, Sport: o.Dport, Dport: o.Sport,
+		CtState: CtEstablished, Length: 40, fixed: true, orig: &tuple{p.Src, p.Dst, o.Sport, p.Dport}}
 	switch o.Verdict.Kind {
 	case Accept:
 		if o.Forwarded {
@@ -46,7 +70,7 @@ func (hc hookChains) replies(o *Outcome, p Packet, env *Env) {
 // forwardedReplies fills the replies of a forwarded packet: they come from
 // the host behind, in through the interface the packet left by, and are
 // forwarded back out the way it came.
-func (hc hookChains) forwardedReplies(o *Outcome, back Packet, oif string, env *Env) {
+func (hc *hookChains) forwardedReplies(o *Outcome, back Packet, oif string, env *Env) {
 	back.InIface = o.OutIface
 	if back.InIface == "" {
 		back.InIface = unknownIface
@@ -59,7 +83,7 @@ func (hc hookChains) forwardedReplies(o *Outcome, back Packet, oif string, env *
 
 // through walks a reply forwarded by the host: prerouting, forward and
 // postrouting, leaving through oif.
-func (hc hookChains) through(p Packet, oif string, env *Env) *Reply {
+func (hc *hookChains) through(p Packet, oif string, env *Env) *Reply {
 	return replyOf(hc.walkAll(p, env, func(w *walker) {
 		if w.runHook(HookIngress) && w.runHook(HookPrerouting) {
 			w.oif = oif
@@ -83,26 +107,19 @@ func refusal(back Packet, with string) Packet {
 		with = RejectPortUnreach
 	}
 	icmp := back
+	v6 := back.Family == FamilyIPv6
 	icmp.Sport, icmp.Dport, icmp.TCPFlags, icmp.CtState = 0, 0, 0, CtRelated
-	icmp.Proto, icmp.ICMPType, icmp.ICMPCode = ProtoICMP, 3, icmpCode4[with]
-	if back.Family == FamilyIPv6 {
-		icmp.Proto, icmp.ICMPType, icmp.ICMPCode = ProtoICMPv6, 1, icmpCode6[with]
+	icmp.Proto = ProtoICMP
+	if v6 {
+		icmp.Proto = ProtoICMPv6
 	}
+	icmp.ICMPType, icmp.ICMPCode, _ = reject.ICMP(with, v6)
 	return icmp
 }
 
-// ICMP destination-unreachable codes of the REJECT types.
-var (
-	icmpCode4 = map[string]uint8{RejectNetUnreach: 0, RejectHostUnreach: 1, RejectProtoUnreach: 2,
-		RejectPortUnreach: 3, RejectNetProhib: 9, RejectHostProhib: 10, RejectAdminProhib: 13}
-	icmpCode6 = map[string]uint8{RejectNoRoute6: 0, RejectAdminProhib6: 1, RejectAddrUnreach6: 3,
-		RejectPortUnreach6: 4, RejectPortUnreach: 4, RejectPolicyFail6: 5, RejectRejectRoute6: 6,
-		RejectAdminProhib: 1}
-)
-
 // reply walks one reply through OUTPUT and POSTROUTING, leaving through
 // the interface the packet came in on.
-func (hc hookChains) reply(p Packet, oif string, env *Env) *Reply {
+func (hc *hookChains) reply(p Packet, oif string, env *Env) *Reply {
 	return replyOf(hc.walkAll(p, env, func(w *walker) {
 		w.oif = oif
 		w.changed()
@@ -113,31 +130,20 @@ func (hc hookChains) reply(p Packet, oif string, env *Env) *Reply {
 	}))
 }
 
+// replyOf is the default probe's reply fate, with the choices that change
+// it.
 func replyOf(res Result) *Reply {
 	first := res.Outcomes[0]
-	return &Reply{Verdict: first.Verdict, Decider: first.Decider, Certain: res.Certain(), Undecided: res.Undecided}
-}
-
-// neighbor is the fate of IPv6 neighbour discovery for the host's address:
-// a host that drops the solicitation, or the advertisement it answers
-// with, cannot be reached over IPv6 at all, whatever its rules accept. ND
-// packets are untracked (conntrack skips them) and carry hop limit 255.
-// IPv4's ARP is not IP and passes iptables; nil for IPv4.
-func (hc hookChains) neighbor(p Packet, env *Env) *Reply {
-	if p.Family != FamilyIPv6 || p.Proto == ProtoICMPv6 {
-		return nil
+	r := &Reply{Verdict: first.Verdict, Decider: first.Decider, Certain: res.Decided(), Undecided: res.Undecided}
+	for _, o := range res.Outcomes[1:] {
+		if o.Verdict.String() == first.Verdict.String() {
+			continue
+		}
+		for _, a := range o.Assumed {
+			if a.Departs() && !slices.ContainsFunc(r.Otherwise, func(b Assumption) bool { return b.Match == a.Match }) {
+				r.Otherwise = append(r.Otherwise, a)
+			}
+		}
 	}
-	ns := Packet{Family: FamilyIPv6, Proto: ProtoICMPv6, Src: p.Src, Dst: solicitedNode(p.Dst), InIface: p.InIface,
-		ICMPType: 135, HopLimit: 255, CtState: CtUntracked}
-	if in := replyOf(hc.walkAll(ns, env, (*walker).runIn)); !in.Passes() {
-		return in
-	}
-	na := Packet{Family: FamilyIPv6, Proto: ProtoICMPv6, Src: p.Dst, Dst: p.Src, ICMPType: 136, HopLimit: 255, CtState: CtUntracked}
-	return hc.reply(na, p.InIface, env)
-}
-
-// solicitedNode is the solicited-node multicast address of a.
-func solicitedNode(a netip.Addr) netip.Addr {
-	b := a.As16()
-	return netip.AddrFrom16([16]byte{0xff, 0x02, 11: 0x01, 12: 0xff, 13: b[13], 14: b[14], 15: b[15]})
+	return r
 }

@@ -3,15 +3,19 @@ package rules
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
-// Result is everything a packet can meet: one Outcome when the rules decide
-// it, several when undecidable matches lie on its path.
+// Result is everything a packet can meet. Its first outcome is the
+// default probe's (every unknown holding); the others each carry the
+// conditions that lead to them: a sender's choice, an unknown, or both.
 type Result struct {
 	Outcomes []Outcome
-	// Undecided names (by their text) the matches that decide between the
-	// outcomes; empty when every outcome has the same verdict.
+	// Undecided names what leaves the default probe's answer open: the
+	// unknowns that tell its outcomes apart, a queue to userspace, a
+	// target perimeter does not understand, a reply's undecided fate.
+	// Empty when the rules decide what the default probe meets.
 	Undecided []string
 	// Truncated is set when there were more undecided combinations than
 	// the evaluator follows; Outcomes then holds only those it followed.
@@ -19,13 +23,16 @@ type Result struct {
 }
 
 // Outcome is one way through the rules, under the Assumed values of the
-// undecidable matches on the way.
+// matches the default probe does not settle.
 type Outcome struct {
-	Verdict Verdict // Accept, Drop, Reject or Queue
+	Verdict Verdict // Accept, Drop, Reject, Queue or UnknownTarget
 	Decider Origin  // the rule, or chain policy, that decided
 	Logs    []LogEvent
 	Path    []Step
 	Assumed []Assumption
+	// Sport is the source port the outcome stands for (the default
+	// probe's, or one of the ports its conditions name).
+	Sport uint16
 	// Dst and Dport are the destination after NAT; Forwarded is set when
 	// the packet left prerouting for the forward hook.
 	Dst       netip.Addr
@@ -38,9 +45,6 @@ type Outcome struct {
 	// here" (RST, ICMP port unreachable) or of a REJECT's response. Nil
 	// where the host sends no such reply.
 	Answer, Refusal *Reply
-	// Neighbor is the fate of IPv6 neighbour discovery towards the host,
-	// without which no IPv6 packet reaches it; nil for IPv4.
-	Neighbor *Reply
 }
 
 // LogEvent is a log statement that fired on the way.
@@ -56,19 +60,20 @@ type Step struct {
 	Action string `json:"action"`
 }
 
-// Assumption is the value an undecidable match was given.
-type Assumption struct {
-	Match string `json:"match"`
-	Holds bool   `json:"holds"`
-}
+// Default is the default probe's outcome.
+func (r Result) Default() Outcome { return r.Outcomes[0] }
 
-// Certain reports whether every outcome has the same verdict.
+// Decided reports whether the rules decide what the default probe meets.
+func (r Result) Decided() bool { return len(r.Undecided) == 0 }
+
+// Certain reports whether every outcome, whatever the sender chooses and
+// whatever the unknowns are, looks the same to a prober.
 func (r Result) Certain() bool {
 	if r.Truncated {
 		return false
 	}
-	for _, o := range r.Outcomes[1:] {
-		if o.Verdict.String() != r.Outcomes[0].Verdict.String() {
+	for _, o := range r.Outcomes {
+		if o.sight() != r.Outcomes[0].sight() || !o.Answer.settled() || !o.Refusal.settled() {
 			return false
 		}
 	}
@@ -86,10 +91,84 @@ func (r Result) Verdicts() []string {
 	return out
 }
 
-// Logged reports whether a log statement fired in the first outcome (the
-// one where every undecided match holds).
+// Logged reports whether a log statement fired on the default probe's way.
 func (r Result) Logged() bool {
 	return len(r.Outcomes) > 0 && len(r.Outcomes[0].Logs) > 0
+}
+
+// IsDefault reports whether the outcome is the default probe's: no
+// choice taken the other way (it may still rest on unknowns).
+func (o Outcome) IsDefault() bool {
+	return !slices.ContainsFunc(o.Assumed, Assumption.Departs)
+}
+
+// Conditions are the sender's choices that lead to the outcome, in words.
+func (o Outcome) Conditions() []string {
+	var out []string
+	for _, a := range o.Assumed {
+		if a.Departs() {
+			out = append(out, a.If)
+		}
+	}
+	return out
+}
+
+// Unknowns are the unknowns the outcome assumed.
+func (o Outcome) Unknowns() []Assumption {
+	var out []Assumption
+	for _, a := range o.Assumed {
+		if a.Kind == UnknownCondition {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// sight is what a prober can tell of the outcome: the verdict and whether
+// the host's replies get out.
+func (o Outcome) sight() string {
+	return o.Verdict.String() + "|" + o.Answer.sight() + "|" + o.Refusal.sight()
+}
+
+// open names what leaves this outcome's answer open on its own: a queue,
+// a target perimeter does not understand, an undecided reply.
+func (o Outcome) open() []string {
+	var out []string
+	switch o.Verdict.Kind {
+	case Queue, UnknownTarget:
+		out = append(out, o.Decider.Text)
+	}
+	for _, r := range []*Reply{o.Answer, o.Refusal} {
+		if r != nil && !r.Certain {
+			out = append(out, r.Undecided...)
+		}
+	}
+	return out
+}
+
+func (r Result) undecided() []string {
+	var defaults []Outcome
+	for _, o := range r.Outcomes {
+		if o.IsDefault() {
+			defaults = append(defaults, o)
+		}
+	}
+	var names []string
+	split := slices.ContainsFunc(defaults, func(o Outcome) bool { return o.sight() != defaults[0].sight() })
+	for _, o := range defaults {
+		if split {
+			for _, a := range o.Unknowns() {
+				names = appendNew(names, a.Match)
+			}
+		}
+		for _, n := range o.open() {
+			names = appendNew(names, n)
+		}
+	}
+	if r.Truncated && slices.ContainsFunc(r.Outcomes, func(o Outcome) bool { return len(o.Unknowns()) > 0 }) {
+		names = appendNew(names, "(more undecided matches than followed)")
+	}
+	return names
 }
 
 // signature identifies what a port range shares with its neighbours, so
@@ -103,7 +182,10 @@ func (r Result) signature() string {
 		for _, l := range o.Logs {
 			b.WriteString("|log " + l.Origin.String())
 		}
-		for _, r := range []*Reply{o.Answer, o.Refusal, o.Neighbor} {
+		for _, a := range o.Assumed {
+			b.WriteString("|if " + a.Match + " " + strconv.FormatBool(a.Holds))
+		}
+		for _, r := range []*Reply{o.Answer, o.Refusal} {
 			if r != nil && !r.Passes() {
 				b.WriteString("|reply " + r.Verdict.String() + " " + r.Decider.String())
 			}

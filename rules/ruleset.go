@@ -1,6 +1,9 @@
 package rules
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Ruleset is everything the kernel holds, across tables, families and
 // backends.
@@ -10,6 +13,16 @@ type Ruleset struct {
 	// table the iptables tools cannot show, two backends holding rules at
 	// once, an ipset whose contents are unknown.
 	Notes []string
+	// Families are the packet families the input describes: an
+	// iptables-save file one, an nftables ruleset or a live host both.
+	// An input says nothing about the others.
+	Families []Family
+}
+
+// Describes reports whether the input describes family f (a ruleset
+// built without saying, all).
+func (rs *Ruleset) Describes(f Family) bool {
+	return len(rs.Families) == 0 || slices.Contains(rs.Families, f)
 }
 
 // Table is an iptables table or an nftables table.
@@ -102,10 +115,15 @@ func (rs *Ruleset) NumRules() int {
 	return n
 }
 
-// Merge appends other's tables and notes to rs.
+// Merge appends other's tables, notes and families to rs.
 func (rs *Ruleset) Merge(other *Ruleset) {
 	rs.Tables = append(rs.Tables, other.Tables...)
 	rs.Notes = append(rs.Notes, other.Notes...)
+	for _, f := range other.Families {
+		if !slices.Contains(rs.Families, f) {
+			rs.Families = append(rs.Families, f)
+		}
+	}
 }
 
 func (o Origin) String() string {

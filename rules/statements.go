@@ -1,6 +1,9 @@
 package rules
 
-import "net/netip"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // runStatements applies a matched rule's statements: logs are recorded,
 // marks change what later rules see.
@@ -29,6 +32,7 @@ func (w *walker) runStatements(r *Rule) {
 				w.recent = map[string]int{}
 			}
 			w.recent[s.Set]++
+			w.step(r.Origin, "recent set "+s.Set)
 		}
 	}
 }
@@ -81,4 +85,53 @@ func (w *walker) ifaceAddr() (netip.Addr, bool) {
 		}
 	}
 	return netip.Addr{}, false
+}
+
+// recentDecision is the fork of a recent-list check: the default probe is
+// first contact (only a --set on its own way has put the source on a
+// list); earlier probes from the same source are the sender's choice.
+func (w *walker) recentDecision(m *Match) decision {
+	r := m.Recent
+	need := max(1, r.HitCount) - w.recent[r.Name]
+	dflt := need <= 0 != m.Negate
+	d := choiceDecision(m.Text, dflt, recentCondition(r, need))
+	d.order = &Order{List: r.Name, Earlier: max(need, 0)}
+	return d
+}
+
+// recentCondition says what the sender does to turn a recent check: send
+// enough earlier probes, or, when first contact already fills the list,
+// wait until they expire.
+func recentCondition(r *Recent, need int) string {
+	if need <= 0 {
+		return fmt.Sprintf("after the source's entries on recent list %q expire", r.Name)
+	}
+	s := fmt.Sprintf("after %d earlier probes from the same source that put it on recent list %q", need, r.Name)
+	if need == 1 {
+		s = fmt.Sprintf("after an earlier probe from the same source that put it on recent list %q", r.Name)
+	}
+	if r.Seconds > 0 {
+		s += fmt.Sprintf(", within %d s", r.Seconds)
+	}
+	return s
+}
+
+// recentSets are the recent lists a rule of a table that sees f fills.
+func (rs *Ruleset) recentSets(f Family) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range rs.Tables {
+		if !t.Family.Sees(f) {
+			continue
+		}
+		for _, c := range t.Chains {
+			for _, r := range c.Rules {
+				for _, s := range r.Statements {
+					if s.Kind == StmtRecentSet {
+						out[s.Set] = true
+					}
+				}
+			}
+		}
+	}
+	return out
 }

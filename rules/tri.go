@@ -11,13 +11,18 @@ const (
 	Unknown
 )
 
-// eval decides one match for the walker's packet.
+// eval decides one match for the walker's packet: Unknown leaves it to
+// settle, which forks.
 func (w *walker) eval(m *Match) Tri {
-	if m.IsOpaque() {
-		return Unknown
+	if t, ok := w.evalFree(m); ok {
+		return t
 	}
-	if m.Recent != nil {
+	if m.Recent != nil && !w.hc.recentSets[m.Recent.Name] {
+		// No rule fills the list: first contact holds for every probe.
 		return truth(w.recent[m.Recent.Name] >= max(1, m.Recent.HitCount) != m.Negate)
+	}
+	if m.IsOpaque() || m.Recent != nil || m.Choice != nil || m.readsIPsec() {
+		return Unknown
 	}
 	if len(m.Fields) == 1 {
 		key, ok, unknown := w.key(m.Fields[0])
@@ -103,9 +108,21 @@ func (w *walker) computeKey(f Field) (key []byte, ok, unknown bool) {
 	case FieldDaddr:
 		return AddrKey(p.Dst), true, false
 	case FieldSport:
-		return U16(p.Sport), p.hasPorts(), p.Sport == 0 && p.hasPorts()
+		return w.freeKey(freeSport, p.Sport), p.hasPorts(), false
 	case FieldDport:
 		return U16(p.Dport), p.hasPorts(), false
+	case FieldLength:
+		return w.freeKey(freeLength, p.Length), true, false
+	case FieldCtOrigSaddr:
+		return AddrKey(w.orig.src), true, false
+	case FieldCtOrigDaddr:
+		return AddrKey(w.orig.dst), true, false
+	case FieldCtOrigSport:
+		return w.freeKey(freeSport, w.orig.sport), w.orig.sport != 0 || p.hasPorts(), false
+	case FieldCtOrigDport:
+		return U16(w.orig.dport), w.orig.dport != 0 || p.hasPorts(), false
+	case FieldIPsec:
+		return U8(0), true, false
 	case FieldIIF:
 		return IfaceKey(p.InIface), true, p.InIface == unknownIface
 	case FieldOIF:
@@ -140,13 +157,13 @@ func (w *walker) computeKey(f Field) (key []byte, ok, unknown bool) {
 
 // reversePath is the key of a reverse-path check: whether the route back
 // to the source leaves through the incoming interface (or, loose, exists
-// at all). Without routes it cannot be known.
+// at all). Without the host's routes it cannot be known.
 func (w *walker) reversePath(loose bool) (key []byte, ok, unknown bool) {
-	if len(w.env.Routes) == 0 {
+	pass, known := w.env.reversePath(w.pkt.Src, w.pkt.InIface, loose)
+	if !known {
 		return nil, true, true
 	}
-	iface := w.env.routeIface(w.pkt.Src)
-	if iface != "" && (loose || iface == w.pkt.InIface) {
+	if pass {
 		return U8(1), true, false
 	}
 	return U8(0), true, false

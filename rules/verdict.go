@@ -22,9 +22,13 @@ const (
 	DNAT     // DNAT: the destination changes, evaluation continues after the nat chain
 	Redirect // REDIRECT: DNAT to the incoming interface's address
 	Tproxy   // TPROXY: diverts to a local socket by policy routing
+	// UnknownTarget is a target perimeter does not understand and that is
+	// not known to leave the verdict alone (rules.NonTerminating): it may
+	// end the packet's walk, so the evaluator cannot decide past it.
+	UnknownTarget
 )
 
-var verdictNames = [...]string{"continue", "accept", "drop", "reject", "jump", "goto", "return", "queue", "dnat", "redirect", "tproxy"}
+var verdictNames = [...]string{"continue", "accept", "drop", "reject", "jump", "goto", "return", "queue", "dnat", "redirect", "tproxy", "unknown-target"}
 
 func (k VerdictKind) String() string {
 	if int(k) < len(verdictNames) {
@@ -40,6 +44,7 @@ type Verdict struct {
 	RejectWith string // Reject: "icmp-port-unreachable", "tcp-reset", ...
 	NAT        *NAT   // DNAT, Redirect, Tproxy
 	Queue      string // Queue: "num 1 bypass"
+	Target     string // UnknownTarget: its name as the rule wrote it ("FOO")
 }
 
 // NAT is a destination rewrite. A zero Addr keeps the address (or, for
@@ -57,14 +62,20 @@ func (v Verdict) String() string {
 		return "reject:" + v.RejectWith
 	case Jump, Goto:
 		return v.Kind.String() + " " + v.Chain
+	case UnknownTarget:
+		return "unknown target " + v.Target
 	}
 	return v.Kind.String()
 }
 
+// MarshalText spells the verdict in JSON as String does.
+func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
 // Terminal reports whether the verdict ends the packet's walk through the
-// current base chain (accept) or through everything (drop, reject, queue).
+// current base chain (accept) or through everything (drop, reject, queue,
+// an unknown target taken as ending it).
 func (k VerdictKind) Terminal() bool {
-	return k == Accept || k == Drop || k == Reject || k == Queue
+	return k == Accept || k == Drop || k == Reject || k == Queue || k == UnknownTarget
 }
 
 // Default reject types the kernel uses when REJECT names none.

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -16,7 +17,7 @@ type frame struct {
 func (w *walker) runBase(bc baseChain) (v Verdict, by Origin, policy bool) {
 	var stack []frame // return addresses of jumps
 	at := frame{bc.chain, 0}
-	for ; w.steps < maxSteps; w.steps++ {
+	for ; w.steps < w.hc.maxSteps && len(stack) < maxDepth; w.steps++ {
 		if at.next >= len(at.chain.Rules) {
 			if len(stack) == 0 {
 				v, by = w.policy(bc)
@@ -31,13 +32,18 @@ func (w *walker) runBase(bc baseChain) (v Verdict, by Origin, policy bool) {
 			continue
 		}
 		w.runStatements(r)
-		if v = w.verdictOf(r); v.Kind == Continue {
+		if v = w.verdictOf(r); v.Kind == Continue || v.Kind == UnknownTarget && !w.endsWalk(v) {
 			continue
 		}
 		w.step(r.Origin, v.String())
 		switch v.Kind {
 		case Jump, Goto:
-			if next := bc.table.Chain(v.Chain); next != nil { // readers refuse a missing chain
+			next := bc.table.Chain(v.Chain) // readers refuse a missing chain
+			if onPath(next, at, stack) {
+				v, by = w.giveUp(bc)
+				return v, by, false
+			}
+			if next != nil {
 				if v.Kind == Jump {
 					stack = append(stack, at)
 				}
@@ -56,6 +62,12 @@ func (w *walker) runBase(bc baseChain) (v Verdict, by Origin, policy bool) {
 	return v, by, false
 }
 
+// onPath reports whether c is the chain being run or one of its callers:
+// going there again is a loop, which the kernel refuses to load.
+func onPath(c *Chain, at frame, stack []frame) bool {
+	return c != nil && (c == at.chain || slices.ContainsFunc(stack, func(f frame) bool { return f.chain == c }))
+}
+
 func (w *walker) policy(bc baseChain) (Verdict, Origin) {
 	o := bc.chain.Origin
 	if o.Chain == "" {
@@ -72,12 +84,19 @@ func (w *walker) policy(bc baseChain) (Verdict, Origin) {
 	return v, o
 }
 
-// giveUp ends a walk that looped: the kernel would have refused to load
-// such a ruleset, so no verdict can be trusted.
+// giveUp ends a walk that looped or went deeper than any loaded ruleset
+// can: the kernel would have refused to load it, so no verdict can be
+// trusted.
 func (w *walker) giveUp(bc baseChain) (Verdict, Origin) {
 	key := "(chain loop in " + bc.table.Name + " " + bc.chain.Name + ")"
-	w.defaults = append(w.defaults, key)
-	return Verdict{Kind: Drop}, Origin{Table: bc.table.Name, Chain: bc.chain.Name, Text: key}
+	w.note(unknownDecision(key), true)
+	return Verdict{Kind: UnknownTarget, Target: key}, Origin{Table: bc.table.Name, Chain: bc.chain.Name, Text: key}
+}
+
+// endsWalk decides whether a target perimeter does not understand ends
+// the packet's walk, which nobody can tell from the rules.
+func (w *walker) endsWalk(v Verdict) bool {
+	return w.decide(unknownDecision("-j " + v.Target))
 }
 
 func (w *walker) step(o Origin, action string) {
@@ -95,7 +114,7 @@ func (w *walker) verdictOf(r *Rule) Verdict {
 	}
 	for i, e := range r.VMap.Entries {
 		if unknown {
-			if w.decide(fmt.Sprintf("%s [element %d]", r.VMap.Text, i+1)) {
+			if w.decide(unknownDecision(fmt.Sprintf("%s [element %d]", r.VMap.Text, i+1))) {
 				return e.Verdict
 			}
 			continue
@@ -112,43 +131,57 @@ func (w *walker) verdictOf(r *Rule) Verdict {
 // that only logs behind a rate limit counts as matching, its log marked
 // rate-limited.
 func (w *walker) matches(r *Rule) bool {
-	var unknown []*Match
+	var open []*Match
 	for i := range r.Matches {
 		switch m := &r.Matches[i]; w.eval(m) {
 		case False:
 			return false
 		case Unknown:
-			unknown = append(unknown, m)
+			open = append(open, m)
 		}
 	}
-	if len(unknown) == 0 {
+	if len(open) == 0 {
 		return true
 	}
-	if onlyLimits(unknown) && onlyLogs(r) {
-		w.pendingLimit = limitText(unknown)
+	if onlyLimits(open) && onlyLogs(r) {
+		w.pendingLimit = limitText(open)
 		return true
 	}
-	for _, m := range unknown {
-		if !w.decide(m.Text) {
+	for _, m := range open {
+		if !w.settle(m) {
 			return false
 		}
 	}
 	return true
 }
 
-// decide gives an undecidable match a value: the assumed one, or, met for
-// the first time, true (the walk's branches cover false).
-func (w *walker) decide(key string) bool {
-	if v, ok := w.assume[key]; ok {
-		return v
-	}
-	for _, d := range w.defaults {
-		if d == key {
-			return true
+// settle decides a match eval left open, forking where the default probe
+// does not settle it. A match on a free field may have been settled by
+// an earlier fork of the same rule.
+func (w *walker) settle(m *Match) bool {
+	if t, ok := w.evalFree(m); ok {
+		if t != Unknown {
+			return t == True
 		}
+		return w.settleFree(m)
 	}
-	w.defaults = append(w.defaults, key)
-	return true
+	return w.decide(w.decisionFor(m))
+}
+
+// decisionFor is the fork of a match the walker cannot decide: a choice
+// when the sender decides it, else an unknown.
+func (w *walker) decisionFor(m *Match) decision {
+	switch {
+	case m.Choice != nil:
+		d := choiceDecision(m.Text, m.Choice.Default, m.Choice.If)
+		d.rate = m.Choice.Rate
+		return d
+	case m.Recent != nil:
+		return w.recentDecision(m)
+	case m.readsIPsec():
+		return choiceDecision(m.Text, m.containsOne(U8(0)) != m.Negate, "over IPsec")
+	}
+	return unknownDecision(m.Text)
 }
 
 func onlyLimits(ms []*Match) bool {

@@ -52,7 +52,7 @@ func TestExitCodes(t *testing.T) {
 		code   int
 		stderr string
 	}{
-		{[]string{"rules", "--iptables-save", bad}, exitUsage, `perimeter: parse ` + bad + `:3: unknown option "--dprot": -A INPUT -p tcp --dprot 22 -j ACCEPT`},
+		{[]string{"rules", "--iptables-save", bad}, exitUsage, `perimeter: parse ` + bad + `:3: unknown option "--dprot": "-A INPUT -p tcp --dprot 22 -j ACCEPT"`},
 		{[]string{"rules", "--iptables-save", "/nonexistent/rules.v4"}, exitUsage, "perimeter: open /nonexistent/rules.v4: no such file"},
 		{[]string{"rules", "--output", "yaml"}, exitUsage, `perimeter: --output "yaml": want table or json`},
 		{[]string{"rules", "--explain", "tcp:22"}, exitUsage, `perimeter: --explain "tcp:22": want PROTO/PORT, e.g. tcp/22`},
@@ -65,6 +65,18 @@ func TestExitCodes(t *testing.T) {
 		if code != c.code || strings.TrimSpace(stderr) != c.stderr || stdout != "" {
 			t.Errorf("%v: exit %d, stderr %q, stdout %q; want exit %d, stderr %q and no output", c.args, code, stderr, stdout, c.code, c.stderr)
 		}
+	}
+}
+
+// TestFamiliesTheInputsDescribe: an IPv4 file says nothing of IPv6, so
+// IPv6 is not predicted, and the note says why.
+func TestFamiliesTheInputsDescribe(t *testing.T) {
+	stdout, stderr, code := runCLI("rules", "--iptables-save", testdata+"/iptables/webserver.v4", "--output", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if strings.Contains(stdout, `"family": "ipv6"`) || !strings.Contains(stdout, "ipv6 not predicted: the rules read describe ipv4 only") {
+		t.Errorf("want ipv4 predictions only, with a note:\n%s", stdout)
 	}
 }
 

@@ -50,11 +50,11 @@ func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
 
 func addPacketFlags(cmd *cobra.Command, o *packetOptions) {
 	f := cmd.Flags()
-	f.StringVar(&o.inIface, "in-interface", "", "interface packets arrive on (default: the default route's)")
+	f.StringVar(&o.inIface, "in-interface", "", "interface packets arrive on (default: live, the default route's; files, one no rule names)")
 	f.StringArrayVar(&o.sources, "source", nil, "source address of the packets, one per family (default: an address outside every prefix the rules name)")
-	f.StringArrayVar(&o.dests, "destination", nil, "destination address, one per family (default: the interface's first address)")
-	f.Uint16Var(&o.sourcePort, "source-port", 0, "source port (default: any, which leaves source-port matches undecided)")
-	f.StringVar(&o.forwarding, "forwarding", "auto", "whether the host forwards (decides the fate of DNATed packets): auto (the host's sysctls), on, off")
+	f.StringArrayVar(&o.dests, "destination", nil, "the host's address the packets go to, one per family (default: live, the interface's first address; files, one no rule names)")
+	f.Uint16Var(&o.sourcePort, "source-port", 0, "source port of every packet (default: the sender's pick: an ephemeral port, other ports shown as outcomes of their own)")
+	f.StringVar(&o.forwarding, "forwarding", "auto", "whether the host forwards (decides the fate of DNATed packets): auto (live: the host's sysctls; files: on), on, off")
 	f.StringSliceVar(&o.families, "family", []string{"ipv4", "ipv6"}, "families to predict: ipv4, ipv6")
 	f.StringSliceVar(&o.protocols, "protocol", []string{"tcp", "udp"}, "protocols to predict: tcp, udp")
 }
@@ -67,27 +67,34 @@ func runRules(cmd *cobra.Command, o *rulesOptions) error {
 	if err != nil {
 		return err
 	}
-	host, err := hostinfo.Read()
-	if err != nil {
-		return hostError{fmt.Errorf("read host addresses: %w", err)}
-	}
-	qs, notes, err := o.packet.queries(rs, host)
+	s, err := o.setting(rs)
 	if err != nil {
 		return err
 	}
-	env := o.packet.hostEnv(host, qs)
-	notes = append(rs.Notes, notes...)
 	if o.explain != "" {
-		return explain(cmd, rs, env, qs, o.explain)
+		return explain(cmd, rs, s, o.explain)
 	}
-	var sets []report.PredictionSet
-	for _, q := range qs {
-		sets = append(sets, report.PredictionSet{Query: q, Predictions: rs.Predict(env, q)})
+	r := report.Predictions{Env: s.env, Notes: append(rs.Notes, s.notes...)}
+	for _, q := range s.queries {
+		r.Sets = append(r.Sets, report.PredictionSet{Query: q, Predictions: rs.Predict(s.env, q),
+			Neighbor: rs.NeighborDiscovery(s.env, q)})
 	}
 	if o.output == "json" {
-		return report.WritePredictionsJSON(cmd.OutOrStdout(), sets, notes)
+		return report.WritePredictionsJSON(cmd.OutOrStdout(), r)
 	}
-	return report.WritePredictionsTable(cmd.OutOrStdout(), sets, notes)
+	return report.WritePredictionsTable(cmd.OutOrStdout(), r)
+}
+
+// setting is the file setting for rule files, else the live host's.
+func (o *rulesOptions) setting(rs *rules.Ruleset) (*setting, error) {
+	if o.source.fromFiles() {
+		return o.packet.fileSetting(rs)
+	}
+	host, err := hostinfo.Read()
+	if err != nil {
+		return nil, hostError{fmt.Errorf("read host addresses: %w", err)}
+	}
+	return o.packet.liveSetting(rs, host)
 }
 
 func (o *rulesOptions) validate() error {
@@ -127,15 +134,15 @@ func parseExplain(s string) (string, uint16, error) {
 	return proto, uint16(n), nil
 }
 
-func explain(cmd *cobra.Command, rs *rules.Ruleset, env *rules.Env, qs []rules.Query, what string) error {
+func explain(cmd *cobra.Command, rs *rules.Ruleset, s *setting, what string) error {
 	_, port, _ := parseExplain(what)
 	w := cmd.OutOrStdout()
-	for i, q := range qs {
+	for i, q := range s.queries {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
 		p := rules.Packet{Family: q.Family, Proto: q.Proto, Src: q.Src, Dst: q.Dst, Sport: q.Sport, Dport: port, InIface: q.InIface}
-		report.WriteExplain(w, q, port, rs.Evaluate(p, env))
+		report.WriteExplain(w, q, port, rs.Evaluate(p, s.env), rs.NeighborDiscovery(s.env, q))
 	}
 	return nil
 }

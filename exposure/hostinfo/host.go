@@ -15,7 +15,24 @@ type Host struct {
 	Routes    []Route
 	ForwardV4 bool
 	ForwardV6 bool
+	// Links lists every interface, with an address or not.
+	Links []string
+	// Conf holds the IPv4 sysctls of each interface (net.ipv4.conf.IFACE)
+	// and of "all", which the kernel combines with an interface's own.
+	Conf map[string]Conf
 }
+
+// Conf is one interface's IPv4 settings that decide a packet's fate
+// before any rule: net.ipv4.conf.IFACE.*.
+type Conf struct {
+	RPFilter      uint8 // 0 off, 1 strict, 2 loose
+	Forwarding    bool
+	RouteLocalnet bool
+	SrcValidMark  bool
+}
+
+// HasLink reports whether the host has an interface of that name.
+func (h *Host) HasLink(name string) bool { return slices.Contains(h.Links, name) }
 
 // Route is a route from the main table.
 type Route struct {

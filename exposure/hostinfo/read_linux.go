@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -26,7 +28,40 @@ func Read() (*Host, error) {
 	h.Routes = append(h.Routes, v6...)
 	h.ForwardV4 = sysctlOn("/proc/sys/net/ipv4/ip_forward")
 	h.ForwardV6 = sysctlOn("/proc/sys/net/ipv6/conf/all/forwarding")
+	if h.Links, err = readLinks(); err != nil {
+		return nil, err
+	}
+	h.Conf = readConf(append([]string{"all"}, h.Links...))
 	return h, nil
+}
+
+func readLinks() ([]string, error) {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(ifaces))
+	for i, ifc := range ifaces {
+		names[i] = ifc.Name
+	}
+	return names, nil
+}
+
+// readConf reads net.ipv4.conf.NAME.* of each name; a name without them
+// (no IPv4 on it) is left out.
+func readConf(names []string) map[string]Conf {
+	out := map[string]Conf{}
+	for _, name := range names {
+		dir := "/proc/sys/net/ipv4/conf/" + name + "/"
+		rp, err := os.ReadFile(dir + "rp_filter")
+		if err != nil {
+			continue
+		}
+		n, _ := strconv.Atoi(strings.TrimSpace(string(rp)))
+		out[name] = Conf{RPFilter: uint8(n), Forwarding: sysctlOn(dir + "forwarding"),
+			RouteLocalnet: sysctlOn(dir + "route_localnet"), SrcValidMark: sysctlOn(dir + "src_valid_mark")}
+	}
+	return out
 }
 
 func readRoutes(path string, parse func(io.Reader) ([]Route, error)) ([]Route, error) {

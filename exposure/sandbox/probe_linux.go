@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/perimeter-dev/perimeter/internal/reject"
 )
 
 // Probe tests ports on the target from the prober namespace, up to
@@ -69,6 +71,33 @@ func (l *Lab) Probe(ctx context.Context, v6 bool, proto string, src, dst netip.A
 	return res
 }
 
+// ProbeFromPort is Probe from a fixed source port, the way a sender that
+// picks its source port (nmap -g) probes: one port at a time, since every
+// probe binds the same port.
+func (l *Lab) ProbeFromPort(ctx context.Context, v6 bool, proto string, src netip.Addr, sport uint16, dst netip.Addr, ports []uint16, timeout time.Duration) []Result {
+	res := make([]Result, len(ports))
+	pr, err := l.newProber(v6, proto, src, dst, timeout)
+	for i, p := range ports {
+		res[i] = Result{Port: p, State: Unknown, Reason: ReasonLocalError, Err: err}
+		if err == nil && ctx.Err() == nil {
+			pr.sport = sport
+			res[i] = pr.probe(ctx, p)
+		}
+	}
+	return res
+}
+
+// ProbeOnce probes one port with a single packet: no second attempt for a
+// silent UDP port, and, within a timeout under a second, no retransmitted
+// SYN. A test that must know which packet met a rate limit needs it.
+func (l *Lab) ProbeOnce(ctx context.Context, v6 bool, proto string, src, dst netip.Addr, port uint16, timeout time.Duration) Result {
+	pr, err := l.newProber(v6, proto, src, dst, timeout)
+	if err != nil {
+		return Result{Port: port, State: Unknown, Reason: ReasonLocalError, Err: err}
+	}
+	return pr.once(ctx, port)
+}
+
 // feed hands out the indexes of res; when ctx ends first, the rest get its
 // error.
 func feed(ctx context.Context, jobs chan<- int, res []Result) {
@@ -90,6 +119,7 @@ type prober struct {
 	lab      *Lab
 	udp, v6  bool
 	src, dst netip.Addr
+	sport    uint16 // 0: the kernel picks an ephemeral one
 	timeout  time.Duration
 	own      map[netip.Addr]bool // the prober's addresses
 }
@@ -236,9 +266,9 @@ func (p *prober) socket() (int, error) {
 var probePayload = []byte("perimeter sandbox probe\n")
 
 func (p *prober) connect(fd int, port uint16) error {
-	if p.src.IsValid() {
-		if err := unix.Bind(fd, sockaddr(p.src, 0)); err != nil {
-			return fmt.Errorf("bind %s: %w", p.src, err)
+	if p.src.IsValid() || p.sport != 0 {
+		if err := p.bind(fd); err != nil {
+			return err
 		}
 	}
 	err := unix.Connect(fd, sockaddr(p.dst, port))
@@ -250,6 +280,27 @@ func (p *prober) connect(fd int, port uint16) error {
 	}
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
+	}
+	return nil
+}
+
+// bind binds the probe to its source address and port; a fixed port is
+// reused at once by the next probe (SO_REUSEADDR).
+func (p *prober) bind(fd int) error {
+	src := p.src
+	if !src.IsValid() {
+		src = netip.IPv4Unspecified()
+		if p.v6 {
+			src = netip.IPv6Unspecified()
+		}
+	}
+	if p.sport != 0 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return fmt.Errorf("setsockopt: %w", err)
+		}
+	}
+	if err := unix.Bind(fd, sockaddr(src, p.sport)); err != nil {
+		return fmt.Errorf("bind %s: %w", netip.AddrPortFrom(src, p.sport), err)
 	}
 	return nil
 }
@@ -463,30 +514,13 @@ func (p *prober) icmpResult(e icmpErr, r Result) Result {
 	return r
 }
 
-var (
-	icmp4Codes = map[uint8]string{
-		0: "net-unreachable", 1: "host-unreachable", 2: "prot-unreachable",
-		3: "port-unreachable", 4: "frag-needed", 9: "net-prohibited",
-		10: "host-prohibited", 13: "admin-prohibited",
-	}
-	icmp6Codes = map[uint8]string{
-		0: "no-route", 1: "admin-prohibited", 2: "beyond-scope",
-		3: "addr-unreachable", 4: "port-unreachable", 5: "policy-fail",
-		6: "reject-route",
-	}
-)
-
 // icmpName names an unreachable code the way nft does.
 func icmpName(e icmpErr) string {
-	switch {
-	case e.origin == unix.SO_EE_ORIGIN_ICMP && e.typ == 3 && icmp4Codes[e.code] != "":
-		return icmp4Codes[e.code]
-	case e.origin == unix.SO_EE_ORIGIN_ICMP6 && e.typ == 1 && icmp6Codes[e.code] != "":
-		return icmp6Codes[e.code]
-	case e.origin == unix.SO_EE_ORIGIN_ICMP:
-		return fmt.Sprintf("icmp-%d-%d", e.typ, e.code)
-	case e.origin == unix.SO_EE_ORIGIN_ICMP6:
-		return fmt.Sprintf("icmpv6-%d-%d", e.typ, e.code)
+	switch e.origin {
+	case unix.SO_EE_ORIGIN_ICMP:
+		return reject.ICMPName(false, e.typ, e.code)
+	case unix.SO_EE_ORIGIN_ICMP6:
+		return reject.ICMPName(true, e.typ, e.code)
 	}
 	return fmt.Sprintf("error-origin-%d", e.origin)
 }

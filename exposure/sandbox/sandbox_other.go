@@ -54,6 +54,16 @@ func (l *Lab) ListenIn(ns, proto string, ports []uint16) error { return ErrUnsup
 // StopListeningIn is only implemented on Linux.
 func (l *Lab) StopListeningIn(ns, proto string, ports []uint16) {}
 
+// ProbeFromPort needs Linux network namespaces: every Result is Unknown.
+func (l *Lab) ProbeFromPort(ctx context.Context, v6 bool, proto string, src netip.Addr, sport uint16, dst netip.Addr, ports []uint16, timeout time.Duration) []Result {
+	return l.Probe(ctx, v6, proto, src, dst, ports, timeout)
+}
+
+// ProbeOnce needs Linux network namespaces: the Result is Unknown.
+func (l *Lab) ProbeOnce(ctx context.Context, v6 bool, proto string, src, dst netip.Addr, port uint16, timeout time.Duration) Result {
+	return l.Probe(ctx, v6, proto, src, dst, []uint16{port}, timeout)[0]
+}
+
 // Probe needs Linux network namespaces: every Result is Unknown.
 func (l *Lab) Probe(ctx context.Context, v6 bool, proto string, src, dst netip.Addr, ports []uint16, timeout time.Duration) []Result {
 	res := make([]Result, len(ports))

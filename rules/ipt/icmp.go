@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -73,14 +74,14 @@ func parseICMPType(s string, names []icmpName) (typ uint8, code int, any bool, e
 	t, c, hasCode := strings.Cut(s, "/")
 	tn, err := strconv.ParseUint(t, 10, 8)
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("unknown icmp type %q", s)
+		return 0, 0, false, fmt.Errorf("unknown icmp type %s", quote.Q(s))
 	}
 	if !hasCode {
 		return uint8(tn), -1, false, nil
 	}
 	cn, err := strconv.ParseUint(c, 10, 8)
 	if err != nil {
-		return 0, 0, false, fmt.Errorf("bad icmp code %q", s)
+		return 0, 0, false, fmt.Errorf("bad icmp code %s", quote.Q(s))
 	}
 	return uint8(tn), int(cn), false, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -98,7 +99,7 @@ func (sets IPSets) line(line string, n int) error {
 	case "flush", "-F", "destroy", "-X":
 		return sets.clear(args[0], args[1:])
 	}
-	return fmt.Errorf("unknown command %q", args[0])
+	return fmt.Errorf("unknown command %s", quote.Q(args[0]))
 }
 
 func (sets IPSets) create(args []string, line int) error {
@@ -106,7 +107,7 @@ func (sets IPSets) create(args []string, line int) error {
 		return errors.New("create needs a name and a type")
 	}
 	if _, dup := sets[args[0]]; dup {
-		return fmt.Errorf("set %q exists", args[0])
+		return fmt.Errorf("set %s exists", quote.Q(args[0]))
 	}
 	s := &IPSet{Name: args[0], Type: args[1], Family: rules.FamilyIPv4, Line: line}
 	if err := s.layout(); err != nil {
@@ -123,12 +124,12 @@ func (sets IPSets) create(args []string, line int) error {
 func (s *IPSet) layout() error {
 	method, dims, ok := strings.Cut(s.Type, ":")
 	if !ok || method != "hash" && method != "bitmap" && method != "list" {
-		return fmt.Errorf("unknown set type %q", s.Type)
+		return fmt.Errorf("unknown set type %s", quote.Q(s.Type))
 	}
 	for _, d := range strings.Split(dims, ",") {
 		k, ok := dimNames[d]
 		if !ok || (k == dimSet) != (method == "list") {
-			return fmt.Errorf("unknown set type %q", s.Type)
+			return fmt.Errorf("unknown set type %s", quote.Q(s.Type))
 		}
 		s.dims = append(s.dims, k)
 	}
@@ -152,14 +153,14 @@ func (s *IPSet) options(args []string) error {
 			case "inet6":
 				s.Family = rules.FamilyIPv6
 			default:
-				return fmt.Errorf("unknown family %q", val)
+				return fmt.Errorf("unknown family %s", quote.Q(val))
 			}
 		case "timeout":
 			s.Timeout = true
 		case "netmask":
 			n, err := strconv.Atoi(val)
 			if err != nil {
-				return fmt.Errorf("bad netmask %q", val)
+				return fmt.Errorf("bad netmask %s", quote.Q(val))
 			}
 			s.netmask = n
 		}
@@ -174,7 +175,7 @@ func (sets IPSets) clear(cmd string, args []string) error {
 	}
 	s, ok := sets[args[0]]
 	if !ok {
-		return fmt.Errorf("no set %q", args[0])
+		return fmt.Errorf("no set %s", quote.Q(args[0]))
 	}
 	if cmd == "flush" || cmd == "-F" {
 		s.Members = nil
@@ -190,7 +191,7 @@ func (sets IPSets) add(cmd string, args []string) error {
 	}
 	s, ok := sets[args[0]]
 	if !ok {
-		return fmt.Errorf("no set %q", args[0])
+		return fmt.Errorf("no set %s", quote.Q(args[0]))
 	}
 	m, err := s.member(args[1], args[2:])
 	if err != nil {
@@ -221,7 +222,7 @@ func (s *IPSet) member(elem string, opts []string) (Member, error) {
 	for i := 0; i < len(opts); i++ {
 		n, ok := memberOpts[opts[i]]
 		if !ok || i+n >= len(opts) {
-			return m, fmt.Errorf("unknown element option %q", opts[i])
+			return m, fmt.Errorf("unknown element option %s", quote.Q(opts[i]))
 		}
 		m.Nomatch = m.Nomatch || opts[i] == "nomatch"
 		wildcard = wildcard || opts[i] == "wildcard"
@@ -229,7 +230,7 @@ func (s *IPSet) member(elem string, opts []string) (Member, error) {
 	}
 	parts := strings.Split(elem, ",")
 	if len(parts) != len(s.dims) {
-		return m, fmt.Errorf("element %q does not fit %s", elem, s.Type)
+		return m, fmt.Errorf("element %s does not fit %s", quote.Q(elem), s.Type)
 	}
 	for i, p := range parts {
 		if err := s.part(&m, s.dims[i], p, wildcard); err != nil {
@@ -271,7 +272,7 @@ func setAddr(p string, fam rules.Family, netmask int) (rules.Interval, error) {
 		}
 		b, err := parseAddr(hi, fam)
 		if err != nil || b.Less(a) {
-			return rules.Interval{}, fmt.Errorf("bad range %q", p)
+			return rules.Interval{}, fmt.Errorf("bad range %s", quote.Q(p))
 		}
 		return rules.AddrRange(a, b), nil
 	}
@@ -283,7 +284,7 @@ func setAddr(p string, fam rules.Family, netmask int) (rules.Interval, error) {
 	bits := addr.BitLen()
 	if hasLen {
 		if bits, err = strconv.Atoi(l); err != nil || bits < 0 || bits > addr.BitLen() {
-			return rules.Interval{}, fmt.Errorf("bad prefix %q", p)
+			return rules.Interval{}, fmt.Errorf("bad prefix %s", quote.Q(p))
 		}
 	}
 	if netmask > 0 && netmask < bits {
@@ -321,7 +322,7 @@ func (s *IPSet) port(m *Member, p string) error {
 	b := a
 	if isRange {
 		if b, err = parsePort(hi); err != nil || b < a {
-			return fmt.Errorf("bad port range %q", port)
+			return fmt.Errorf("bad port range %s", quote.Q(port))
 		}
 	}
 	m.Parts = append(m.Parts, rules.PortRange(a, b))
@@ -335,7 +336,7 @@ func iface(m *Member, p string, wildcard bool) error {
 		return nil
 	}
 	if p == "" || len(p) >= rules.IfNameSize {
-		return fmt.Errorf("bad interface %q", p)
+		return fmt.Errorf("bad interface %s", quote.Q(p))
 	}
 	if wildcard {
 		m.Parts = append(m.Parts, rules.IfacePrefix(p))

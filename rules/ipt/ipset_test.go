@@ -180,15 +180,15 @@ destroy c
 
 func TestParseIPSetsErrors(t *testing.T) {
 	cases := map[string]string{
-		"add nope 1.2.3.4\n":                                  `parse ipsets:1: no set "nope": add nope 1.2.3.4`,
-		"create a hash:ip\ncreate a hash:ip\n":                `parse ipsets:2: set "a" exists: create a hash:ip`,
-		"create a hash:foo\n":                                 `parse ipsets:1: unknown set type "hash:foo": create a hash:foo`,
-		"create a hash:ip\nadd a 198.18.0.1,22\n":             `parse ipsets:2: element "198.18.0.1,22" does not fit hash:ip: add a 198.18.0.1,22`,
-		"create a hash:ip\nadd a host.example\n":              `parse ipsets:2: host name "host.example": only numeric addresses are supported: add a host.example`,
-		"create a hash:ip,port\nadd a 198.18.0.1,tcp:99999\n": `parse ipsets:2: bad port "99999": add a 198.18.0.1,tcp:99999`,
-		"create a hash:ip\nadd a 198.18.0.1 bogus\n":          `parse ipsets:2: unknown element option "bogus": add a 198.18.0.1 bogus`,
-		"swap a b\n":                      `parse ipsets:1: unknown command "swap": swap a b`,
-		"create a hash:ip family inet7\n": `parse ipsets:1: unknown family "inet7": create a hash:ip family inet7`,
+		"add nope 1.2.3.4\n":                                  `parse ipsets:1: no set "nope": "add nope 1.2.3.4"`,
+		"create a hash:ip\ncreate a hash:ip\n":                `parse ipsets:2: set "a" exists: "create a hash:ip"`,
+		"create a hash:foo\n":                                 `parse ipsets:1: unknown set type "hash:foo": "create a hash:foo"`,
+		"create a hash:ip\nadd a 198.18.0.1,22\n":             `parse ipsets:2: element "198.18.0.1,22" does not fit hash:ip: "add a 198.18.0.1,22"`,
+		"create a hash:ip\nadd a host.example\n":              `parse ipsets:2: host name "host.example": only numeric addresses are supported: "add a host.example"`,
+		"create a hash:ip,port\nadd a 198.18.0.1,tcp:99999\n": `parse ipsets:2: bad port "99999": "add a 198.18.0.1,tcp:99999"`,
+		"create a hash:ip\nadd a 198.18.0.1 bogus\n":          `parse ipsets:2: unknown element option "bogus": "add a 198.18.0.1 bogus"`,
+		"swap a b\n":                      `parse ipsets:1: unknown command "swap": "swap a b"`,
+		"create a hash:ip family inet7\n": `parse ipsets:1: unknown family "inet7": "create a hash:ip family inet7"`,
 	}
 	for in, want := range cases {
 		if _, err := ParseIPSets(strings.NewReader(in)); err == nil || err.Error() != want {

@@ -65,7 +65,7 @@ type reader struct {
 }
 
 func readSources(ctx context.Context, srcs []source, ipsets func() (IPSets, error)) (*rules.Ruleset, error) {
-	rd := &reader{rs: &rules.Ruleset{}, held: map[rules.Backend][]string{}, ipsets: ipsets}
+	rd := &reader{rs: &rules.Ruleset{Families: []rules.Family{rules.FamilyIPv4, rules.FamilyIPv6}}, held: map[rules.Backend][]string{}, ipsets: ipsets}
 	for _, s := range srcs {
 		for _, t := range s.tables {
 			if err := ctx.Err(); err != nil {

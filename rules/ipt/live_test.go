@@ -92,7 +92,7 @@ func TestReadSourcesErrors(t *testing.T) {
 	}
 	bad := &fakeLister{tables: map[string]string{"filter": "-A INPUT --bogus"}}
 	_, err = readSources(context.Background(), []source{{rules.BackendIptablesNft, rules.FamilyIPv4, bad, []string{"filter"}}}, nil)
-	if err == nil || !strings.Contains(err.Error(), `parse live:1: unknown option "--bogus": -A INPUT --bogus`) {
+	if err == nil || !strings.Contains(err.Error(), `parse live:1: unknown option "--bogus": "-A INPUT --bogus"`) {
 		t.Errorf("got %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -40,7 +41,9 @@ func init() {
 		"recent":    {opts: recentOpts, build: buildRecent},
 		"comment":   {opts: map[string]int{"--comment": 1}, build: func(*ruleLine, *ext) error { return nil }},
 		"mac":       {opts: map[string]int{"--mac-source": 1}, build: buildOpaqueOpts},
-		"length":    {opts: map[string]int{"--length": 1}, build: buildOpaqueOpts},
+		"length":    {opts: map[string]int{"--length": 1}, build: buildLength},
+		"connlimit": {opts: connlimitOpts, build: buildConnlimit},
+		"policy":    {opts: policyOpts, build: buildPolicy},
 		"mark":      {opts: map[string]int{"--mark": 1}, build: buildMark},
 		"connmark":  {opts: map[string]int{"--mark": 1}, build: buildMark},
 		"pkttype":   {opts: map[string]int{"--pkt-type": 1}, build: buildPktType},
@@ -150,7 +153,7 @@ func tcpFlags(list string) (uint8, error) {
 	for _, f := range strings.Split(list, ",") {
 		b, ok := tcpFlagNames[strings.ToUpper(f)]
 		if !ok {
-			return 0, fmt.Errorf("unknown tcp flag %q", f)
+			return 0, fmt.Errorf("unknown tcp flag %s", quote.Q(f))
 		}
 		v |= b
 	}
@@ -192,25 +195,57 @@ var ctStateNames = map[string]rules.CtState{
 	"SNAT": rules.CtSNAT, "DNAT": rules.CtDNAT,
 }
 
-// buildConntrack handles conntrack and state. Only the state list is
-// something the evaluator can decide; the rest stays opaque.
+// buildConntrack handles conntrack and state: the state list, the
+// protocol and the original tuple are the evaluator's to decide; the rest
+// stays opaque.
 func buildConntrack(r *ruleLine, e *ext) error {
 	for _, o := range e.opts {
 		if o.name != "--ctstate" && o.name != "--state" {
-			r.add(rules.Opaque(o.text))
+			m, err := ctTupleMatch(r, o)
+			if err != nil {
+				return err
+			}
+			r.add(m)
 			continue
 		}
 		var bits rules.CtState
 		for _, s := range strings.Split(o.args[0], ",") {
 			b, ok := ctStateNames[strings.ToUpper(s)]
 			if !ok || o.name == "--state" && b&(rules.CtSNAT|rules.CtDNAT) != 0 {
-				return fmt.Errorf("unknown state %q", s)
+				return fmt.Errorf("unknown state %s", quote.Q(s))
 			}
 			bits |= b
 		}
 		r.add(rules.AnyBit(rules.FieldCtState, o.neg, o.text, uint8(bits)))
 	}
 	return nil
+}
+
+// ctTupleFields are the conntrack options that read the original tuple,
+// which for a new connection from outside is the packet's own before any
+// NAT. The reply tuple and the status flags stay opaque.
+var ctTupleFields = map[string]rules.Field{
+	"--ctorigsrc": rules.FieldCtOrigSaddr, "--ctorigdst": rules.FieldCtOrigDaddr,
+	"--ctorigsrcport": rules.FieldCtOrigSport, "--ctorigdstport": rules.FieldCtOrigDport,
+}
+
+func ctTupleMatch(r *ruleLine, o opt) (rules.Match, error) {
+	if o.name == "--ctproto" {
+		p, ok := rules.ParseProto(o.args[0])
+		if !ok {
+			return rules.Match{}, fmt.Errorf("unknown protocol %s", quote.Q(o.args[0]))
+		}
+		return rules.NewMatch(rules.FieldL4Proto, o.neg, o.text, rules.Point(rules.U8(p))), nil
+	}
+	f, ok := ctTupleFields[o.name]
+	if !ok {
+		return rules.Opaque(o.text), nil
+	}
+	if f == rules.FieldCtOrigSport || f == rules.FieldCtOrigDport {
+		iv, err := parsePortRange(o.args[0])
+		return rules.NewMatch(f, o.neg, o.text, iv), err
+	}
+	return addrMatch(f, o.neg, o.text, o.args[0], r.fam)
 }
 
 func buildICMP(r *ruleLine, e *ext) error {
@@ -250,7 +285,7 @@ func buildAddrtype(r *ruleLine, e *ext) error {
 		for _, s := range strings.Split(o.args[0], ",") {
 			t, ok := addrTypeNames[strings.ToUpper(s)]
 			if !ok {
-				return fmt.Errorf("unknown address type %q", s)
+				return fmt.Errorf("unknown address type %s", quote.Q(s))
 			}
 			ivs = append(ivs, rules.Point(rules.U8(uint8(t))))
 		}
@@ -298,7 +333,7 @@ func buildLimit(r *ruleLine, e *ext) error {
 	for _, o := range e.opts {
 		if o.name == "--limit-burst" {
 			if !isNumber(o.args[0]) {
-				return fmt.Errorf("bad burst %q", o.args[0])
+				return fmt.Errorf("bad burst %s", quote.Q(o.args[0]))
 			}
 			burst = o.args[0]
 			continue
@@ -308,7 +343,8 @@ func buildLimit(r *ruleLine, e *ext) error {
 			return err
 		}
 	}
-	r.add(rules.Limit("limit: avg " + rate + " burst " + burst))
+	n, _ := strconv.ParseUint(burst, 10, 32)
+	r.add(rules.Limit("limit: avg "+rate+" burst "+burst, rules.Rate{PerSecond: perSecond(rate), Burst: uint32(n)}, false))
 	return nil
 }
 
@@ -317,7 +353,7 @@ func buildLimit(r *ruleLine, e *ext) error {
 func parseRate(s string) (string, error) {
 	n, unit, _ := strings.Cut(s, "/")
 	if !isNumber(n) {
-		return "", fmt.Errorf("bad rate %q", s)
+		return "", fmt.Errorf("bad rate %s", quote.Q(s))
 	}
 	if unit == "" {
 		return n + "/sec", nil
@@ -331,22 +367,110 @@ func parseRate(s string) (string, error) {
 			return n + "/" + short, nil
 		}
 	}
-	return "", fmt.Errorf("bad rate %q", s)
+	return "", fmt.Errorf("bad rate %s", quote.Q(s))
 }
 
+// buildHashlimit: --hashlimit-upto holds while packets come no faster
+// than the rate, --hashlimit-above only while they come faster; per
+// source (or destination, or flow) by --hashlimit-mode.
 func buildHashlimit(r *ruleLine, e *ext) error {
 	parts := []string{"hashlimit:"}
+	rate, over := rules.Rate{Burst: 5}, false
 	for _, o := range e.opts {
 		switch o.name {
 		case "--hashlimit", "--hashlimit-upto":
-			parts = append(parts, "upto "+o.args[0])
+			parts, rate.PerSecond = append(parts, "upto "+o.args[0]), perSecond(o.args[0])
 		case "--hashlimit-above":
-			parts = append(parts, "above "+o.args[0])
+			parts, rate.PerSecond, over = append(parts, "above "+o.args[0]), perSecond(o.args[0]), true
 		case "--hashlimit-burst", "--hashlimit-mode", "--hashlimit-name":
 			parts = append(parts, strings.TrimPrefix(o.name, "--hashlimit-")+" "+o.args[0])
 		}
+		if o.name == "--hashlimit-burst" {
+			n, _ := strconv.ParseUint(o.args[0], 10, 32)
+			rate.Burst = uint32(n)
+		}
 	}
-	r.add(rules.Limit(strings.Join(parts, " ")))
+	r.add(rules.Limit(strings.Join(parts, " "), rate, over))
+	return nil
+}
+
+// perSecond reads a packet rate, "3/min", "25/sec" or "10/s", into
+// packets a second; 0 for anything else (a byte rate).
+func perSecond(s string) float64 {
+	n, unit, _ := strings.Cut(s, "/")
+	v, err := strconv.ParseFloat(n, 64)
+	if err != nil {
+		return 0
+	}
+	for _, u := range []struct {
+		name string
+		secs float64
+	}{{"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}} {
+		if unit == "" || strings.HasPrefix(u.name, strings.ToLower(unit)) {
+			return v / u.secs
+		}
+	}
+	if unit == "min" {
+		return v / 60
+	}
+	return 0
+}
+
+var connlimitOpts = map[string]int{
+	"--connlimit-upto": 1, "--connlimit-above": 1, "--connlimit-mask": 1, "--connlimit-saddr": 0, "--connlimit-daddr": 0,
+}
+
+// buildConnlimit: --connlimit-above N holds once the source has more than
+// N connections open, --connlimit-upto N while it has at most N: how many
+// it opens is the sender's choice, one at a time by default.
+func buildConnlimit(r *ruleLine, e *ext) error {
+	for _, o := range e.opts {
+		if o.name != "--connlimit-above" && o.name != "--connlimit-upto" {
+			continue
+		}
+		n, err := strconv.ParseUint(o.args[0], 10, 32)
+		if err != nil {
+			return fmt.Errorf("bad connection count %s", quote.Q(o.args[0]))
+		}
+		above := o.name == "--connlimit-above" != o.neg
+		r.add(rules.Chosen(e.text(), !above, fmt.Sprintf("with more than %d connections open", n)))
+		return nil
+	}
+	return fmt.Errorf("one of --connlimit-upto, --connlimit-above needed")
+}
+
+var policyOpts = map[string]int{
+	"--dir": 1, "--pol": 1, "--strict": 0, "--reqid": 1, "--spi": 1, "--proto": 1, "--mode": 1,
+	"--tunnel-src": 1, "--tunnel-dst": 1, "--next": 0,
+}
+
+// buildPolicy: -m policy --pol ipsec holds for a packet that came (--dir
+// in) or leaves (--dir out) under an IPsec policy, --pol none for one
+// that did not. The default probe is plain; a sender with a security
+// association may use IPsec.
+func buildPolicy(r *ruleLine, e *ext) error {
+	pol := ""
+	for _, o := range e.opts {
+		if o.name == "--pol" {
+			pol = strings.ToLower(o.args[0])
+		}
+	}
+	if pol != "ipsec" && pol != "none" {
+		return fmt.Errorf("--pol %s: want ipsec or none", quote.Q(pol))
+	}
+	r.add(rules.NewMatch(rules.FieldIPsec, pol == "none", e.text(), rules.Point(rules.U8(1))))
+	return nil
+}
+
+// buildLength: --length N or N:M, the IP packet's length.
+func buildLength(r *ruleLine, e *ext) error {
+	for _, o := range e.opts {
+		iv, err := parsePortRange(o.args[0])
+		if err != nil {
+			return fmt.Errorf("bad length %s", quote.Q(o.args[0]))
+		}
+		r.add(rules.NewMatch(rules.FieldLength, o.neg, o.text, iv))
+	}
 	return nil
 }
 
@@ -357,7 +481,7 @@ func buildHashlimit(r *ruleLine, e *ext) error {
 // after the rule's matches, where the kernel runs it while matching: the
 // same unless a match after it fails.
 func buildRecent(r *ruleLine, e *ext) error {
-	name, hits := "DEFAULT", 0
+	name, hits, secs := "DEFAULT", 0, 0
 	var check *opt
 	set := false
 	for i, o := range e.opts {
@@ -367,9 +491,15 @@ func buildRecent(r *ruleLine, e *ext) error {
 		case "--hitcount":
 			n, err := strconv.Atoi(o.args[0])
 			if err != nil || n < 0 {
-				return fmt.Errorf("bad hit count %q", o.args[0])
+				return fmt.Errorf("bad hit count %s", quote.Q(o.args[0]))
 			}
 			hits = n
+		case "--seconds":
+			n, err := strconv.Atoi(o.args[0])
+			if err != nil || n < 0 {
+				return fmt.Errorf("bad seconds %s", quote.Q(o.args[0]))
+			}
+			secs = n
 		case "--rcheck", "--update", "--remove":
 			check = &e.opts[i]
 		case "--set":
@@ -383,7 +513,7 @@ func buildRecent(r *ruleLine, e *ext) error {
 	case check != nil && check.name == "--set":
 		r.add(rules.Opaque(e.text()))
 	case check != nil:
-		r.add(rules.Match{Negate: check.neg, Text: e.text(), Recent: &rules.Recent{Name: name, HitCount: hits}})
+		r.add(rules.Match{Negate: check.neg, Text: e.text(), Recent: &rules.Recent{Name: name, HitCount: hits, Seconds: secs}})
 	case set:
 		r.stmt(rules.Statement{Kind: rules.StmtRecentSet, Set: name, Text: e.text()})
 	default:
@@ -397,7 +527,7 @@ func buildHopLimit(r *ruleLine, e *ext) error {
 	for _, o := range e.opts {
 		n, err := strconv.ParseUint(o.args[0], 10, 8)
 		if err != nil {
-			return fmt.Errorf("bad value %q", o.args[0])
+			return fmt.Errorf("bad value %s", quote.Q(o.args[0]))
 		}
 		v := uint8(n)
 		var ivs []rules.Interval
@@ -482,7 +612,7 @@ func buildPktType(r *ruleLine, e *ext) error {
 	for _, o := range e.opts {
 		t, ok := pktTypes[strings.ToLower(o.args[0])]
 		if !ok {
-			return fmt.Errorf("unknown packet type %q", o.args[0])
+			return fmt.Errorf("unknown packet type %s", quote.Q(o.args[0]))
 		}
 		r.add(rules.NewMatch(rules.FieldPktType, o.neg, o.text, rules.Point(rules.U8(t))))
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -42,10 +43,14 @@ type ParseError struct {
 }
 
 func (e *ParseError) Error() string {
-	if e.Text == "" {
-		return fmt.Sprintf("parse %s:%d: %v", e.File, e.Line, e.Err)
+	where := fmt.Sprintf("%s:%d", e.File, e.Line)
+	if e.Line == 0 {
+		where = e.File // the whole input
 	}
-	return fmt.Sprintf("parse %s:%d: %v: %s", e.File, e.Line, e.Err, e.Text)
+	if e.Text == "" {
+		return fmt.Sprintf("parse %s: %v", where, e.Err)
+	}
+	return fmt.Sprintf("parse %s: %v: %s", where, e.Err, quote.Q(e.Text))
 }
 
 func (e *ParseError) Unwrap() error { return e.Err }
@@ -88,7 +93,7 @@ func ParseMany(opts Options, inputs ...Input) (*rules.Ruleset, error) {
 			return nil, err
 		}
 		if p.cur != nil {
-			return nil, lineError(p.src, p.curLine, p.curText, fmt.Errorf("table %q has no COMMIT", p.cur.t.Name))
+			return nil, lineError(p.src, p.curLine, p.curText, fmt.Errorf("table %s has no COMMIT", quote.Q(p.cur.t.Name)))
 		}
 	}
 	return p.finish(), nil
@@ -103,7 +108,7 @@ func ParseRules(r io.Reader, table string, opts Options) (*rules.Ruleset, error)
 	}
 	p.src = opts.Source
 	if _, ok := builtins[table]; !ok {
-		return nil, fmt.Errorf("parse %s: unknown table %q", p.src, table)
+		return nil, fmt.Errorf("parse %s: unknown table %s", p.src, quote.Q(table))
 	}
 	p.cur = p.table(table)
 	if err := p.read(r, p.listLine); err != nil {
@@ -111,6 +116,9 @@ func ParseRules(r io.Reader, table string, opts Options) (*rules.Ruleset, error)
 	}
 	if err := p.cur.resolve(&p.notes); err != nil {
 		return nil, err
+	}
+	if err := p.cur.checkLoops(); err != nil {
+		return nil, lineError(p.src, 0, "", err)
 	}
 	return p.finish(), nil
 }
@@ -135,12 +143,12 @@ func newParser(opts Options) (*parser, error) {
 		opts.Family = rules.FamilyIPv4
 	case rules.FamilyIPv4, rules.FamilyIPv6:
 	default:
-		return nil, fmt.Errorf("parse %s: family %q is not ipv4 or ipv6", opts.Source, opts.Family)
+		return nil, fmt.Errorf("parse %s: family %s is not ipv4 or ipv6", opts.Source, quote.Q(string(opts.Family)))
 	}
 	if opts.Backend == "" {
 		opts.Backend = rules.BackendIptablesFile
 	}
-	return &parser{opts: opts, tables: map[string]*tableState{}, rs: &rules.Ruleset{}}, nil
+	return &parser{opts: opts, tables: map[string]*tableState{}, rs: &rules.Ruleset{Families: []rules.Family{opts.Family}}}, nil
 }
 
 func (p *parser) read(r io.Reader, line func(string, int) error) error {
@@ -185,7 +193,7 @@ func (p *parser) saveLine(line string, n int) error {
 	case p.cur == nil:
 		return errors.New("not in a table (no *table line before it)")
 	case strings.TrimSpace(line) == "COMMIT":
-		return p.commit()
+		return p.commit(n)
 	case line[0] == ':':
 		return p.chainLine(line, n)
 	}
@@ -224,11 +232,11 @@ func (p *parser) comment(line string) {
 
 func (p *parser) startTable(line string, n int) error {
 	if p.cur != nil {
-		return fmt.Errorf("table %q has no COMMIT before this line", p.cur.t.Name)
+		return fmt.Errorf("table %s has no COMMIT before this line", quote.Q(p.cur.t.Name))
 	}
 	name := strings.TrimSpace(line[1:])
 	if _, ok := builtins[name]; !ok {
-		return fmt.Errorf("unknown table %q", name)
+		return fmt.Errorf("unknown table %s", quote.Q(name))
 	}
 	p.cur, p.curLine, p.curText = p.table(name), n, line
 	return nil
@@ -254,10 +262,18 @@ func (p *parser) table(name string) *tableState {
 	return ts
 }
 
-func (p *parser) commit() error {
-	err := p.cur.resolve(&p.notes)
+// commit ends the table at line n: its jumps are resolved, and checked
+// for loops.
+func (p *parser) commit(n int) error {
+	ts := p.cur
 	p.cur = nil
-	return err
+	if err := ts.resolve(&p.notes); err != nil {
+		return err
+	}
+	if err := ts.checkLoops(); err != nil {
+		return lineError(p.src, n, "", err)
+	}
+	return nil
 }
 
 // chainLine reads ":NAME POLICY [packets:bytes]".
@@ -322,7 +338,7 @@ func (p *parser) dispatch(line string, n int, toks []token) error {
 		}
 		return p.cur.setPolicy(name, toks[2].s, p.origin(name, line, n))
 	}
-	return fmt.Errorf("unknown command %q", toks[0].s)
+	return fmt.Errorf("unknown command %s", quote.Q(toks[0].s))
 }
 
 // rule reads an -A or -I line into the chain's rules.
@@ -367,7 +383,7 @@ func insertAt(toks []token) (at, pos int, err error) {
 	}
 	n, err := strconv.Atoi(toks[2].s)
 	if err != nil || n < 1 {
-		return 0, 0, fmt.Errorf("bad rule number %q", toks[2].s)
+		return 0, 0, fmt.Errorf("bad rule number %s", quote.Q(toks[2].s))
 	}
 	return n, 3, nil
 }

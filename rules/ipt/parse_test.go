@@ -197,60 +197,67 @@ func TestParseErrors(t *testing.T) {
 		name, in, want string
 	}{
 		{"unknown option", "*filter\n-A INPUT -p tcp -m tcp --foo 1 -j ACCEPT\nCOMMIT\n",
-			`parse f.v4:2: unknown option "--foo": -A INPUT -p tcp -m tcp --foo 1 -j ACCEPT`},
+			`parse f.v4:2: unknown option "--foo": "-A INPUT -p tcp -m tcp --foo 1 -j ACCEPT"`},
 		{"unknown option no module", "*filter\n-A INPUT --foo 1 -j ACCEPT\nCOMMIT\n",
-			`parse f.v4:2: unknown option "--foo": -A INPUT --foo 1 -j ACCEPT`},
+			`parse f.v4:2: unknown option "--foo": "-A INPUT --foo 1 -j ACCEPT"`},
 		{"unknown target option", "*filter\n-A INPUT -j LOG --log-foo\nCOMMIT\n",
-			`parse f.v4:2: unknown option "--log-foo": -A INPUT -j LOG --log-foo`},
+			`parse f.v4:2: unknown option "--log-foo": "-A INPUT -j LOG --log-foo"`},
 		{"option of a chain jump", "*filter\n:x - [0:0]\n-A INPUT -j x --foo\nCOMMIT\n",
-			`parse f.v4:3: unknown option "--foo": -A INPUT -j x --foo`},
+			`parse f.v4:3: unknown option "--foo": "-A INPUT -j x --foo"`},
 		{"undefined chain", "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -j nowhere\nCOMMIT\n",
-			`parse f.v4:3: jump to undefined chain "nowhere": -A INPUT -j nowhere`},
+			`parse f.v4:3: jump to undefined chain "nowhere": "-A INPUT -j nowhere"`},
 		{"undefined goto", "*filter\n-A INPUT -g NOWHERE\nCOMMIT\n",
-			`parse f.v4:2: jump to undefined chain "NOWHERE": -A INPUT -g NOWHERE`},
+			`parse f.v4:2: jump to undefined chain "NOWHERE": "-A INPUT -g NOWHERE"`},
 		{"rule in undeclared chain", "*filter\n-A mychain -j ACCEPT\nCOMMIT\n",
-			`parse f.v4:2: no chain "mychain": -A mychain -j ACCEPT`},
+			`parse f.v4:2: no chain "mychain": "-A mychain -j ACCEPT"`},
 		{"host name", "*filter\n-A INPUT -s pxe.example.org -j ACCEPT\nCOMMIT\n",
-			`parse f.v4:2: host name "pxe.example.org": only numeric addresses are supported: -A INPUT -s pxe.example.org -j ACCEPT`},
+			`parse f.v4:2: host name "pxe.example.org": only numeric addresses are supported: "-A INPUT -s pxe.example.org -j ACCEPT"`},
 		{"bad port", "*filter\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n",
-			`parse f.v4:2: tcp: bad port "99999": -A INPUT -p tcp --dport 99999 -j ACCEPT`},
+			`parse f.v4:2: tcp: bad port "99999": "-A INPUT -p tcp --dport 99999 -j ACCEPT"`},
 		{"bad range", "*filter\n-A INPUT -p tcp --dport 30:20 -j ACCEPT\nCOMMIT\n",
-			`parse f.v4:2: tcp: bad port range "30:20": min > max: -A INPUT -p tcp --dport 30:20 -j ACCEPT`},
+			`parse f.v4:2: tcp: bad port range "30:20": min > max: "-A INPUT -p tcp --dport 30:20 -j ACCEPT"`},
 		{"missing argument", "*filter\n-A INPUT -s\nCOMMIT\n",
-			`parse f.v4:2: option "-s" needs 1 argument(s): -A INPUT -s`},
+			`parse f.v4:2: option "-s" needs 1 argument(s): "-A INPUT -s"`},
 		{"unterminated quote", "*filter\n-A INPUT -m comment --comment \"x\nCOMMIT\n",
-			`parse f.v4:2: unterminated quotes: -A INPUT -m comment --comment "x`},
+			`parse f.v4:2: unterminated quotes: "-A INPUT -m comment --comment \"x"`},
 		{"double negation", "*filter\n-A INPUT ! -s ! 198.18.0.1 -j DROP\nCOMMIT\n",
-			`parse f.v4:2: multiple "!" flags: -A INPUT ! -s ! 198.18.0.1 -j DROP`},
-		{"no commit", "*filter\n:INPUT ACCEPT [0:0]\n", `parse f.v4:1: table "filter" has no COMMIT: *filter`},
-		{"nested table", "*filter\n*nat\nCOMMIT\n", `parse f.v4:2: table "filter" has no COMMIT before this line: *nat`},
-		{"outside table", "-A INPUT -j ACCEPT\n", `parse f.v4:1: not in a table (no *table line before it): -A INPUT -j ACCEPT`},
-		{"unknown table", "*foo\nCOMMIT\n", `parse f.v4:1: unknown table "foo": *foo`},
-		{"bad policy", "*filter\n:INPUT REJECT [0:0]\nCOMMIT\n", `parse f.v4:2: bad policy "REJECT": :INPUT REJECT [0:0]`},
-		{"policy on user chain", "*filter\n:mine DROP [0:0]\nCOMMIT\n", `parse f.v4:2: policy "DROP" on user chain "mine": :mine DROP [0:0]`},
-		{"bad chain line", "*filter\n:INPUT\nCOMMIT\n", `parse f.v4:2: bad chain line: :INPUT`},
-		{"unknown command", "*filter\n-D INPUT 1\nCOMMIT\n", `parse f.v4:2: unknown command "-D": -D INPUT 1`},
+			`parse f.v4:2: multiple "!" flags: "-A INPUT ! -s ! 198.18.0.1 -j DROP"`},
+		{"no commit", "*filter\n:INPUT ACCEPT [0:0]\n", `parse f.v4:1: table "filter" has no COMMIT: "*filter"`},
+		{"nested table", "*filter\n*nat\nCOMMIT\n", `parse f.v4:2: table "filter" has no COMMIT before this line: "*nat"`},
+		{"outside table", "-A INPUT -j ACCEPT\n", `parse f.v4:1: not in a table (no *table line before it): "-A INPUT -j ACCEPT"`},
+		{"unknown table", "*foo\nCOMMIT\n", `parse f.v4:1: unknown table "foo": "*foo"`},
+		{"bad policy", "*filter\n:INPUT REJECT [0:0]\nCOMMIT\n", `parse f.v4:2: bad policy "REJECT": ":INPUT REJECT [0:0]"`},
+		{"policy on user chain", "*filter\n:mine DROP [0:0]\nCOMMIT\n", `parse f.v4:2: policy "DROP" on user chain "mine": ":mine DROP [0:0]"`},
+		{"bad chain line", "*filter\n:INPUT\nCOMMIT\n", `parse f.v4:2: bad chain line: ":INPUT"`},
+		{"unknown command", "*filter\n-D INPUT 1\nCOMMIT\n", `parse f.v4:2: unknown command "-D": "-D INPUT 1"`},
 		{"unknown state", "*filter\n-A INPUT -m state --state NEWISH -j ACCEPT\nCOMMIT\n",
-			`parse f.v4:2: state: unknown state "NEWISH": -A INPUT -m state --state NEWISH -j ACCEPT`},
+			`parse f.v4:2: state: unknown state "NEWISH": "-A INPUT -m state --state NEWISH -j ACCEPT"`},
 		{"nat state in state", "*filter\n-A INPUT -m state --state DNAT -j ACCEPT\nCOMMIT\n",
-			`parse f.v4:2: state: unknown state "DNAT": -A INPUT -m state --state DNAT -j ACCEPT`},
+			`parse f.v4:2: state: unknown state "DNAT": "-A INPUT -m state --state DNAT -j ACCEPT"`},
 		{"v6 reject in v4", "*filter\n-A INPUT -j REJECT --reject-with icmp6-adm-prohibited\nCOMMIT\n",
-			`parse f.v4:2: REJECT: unknown reject type "icmp6-adm-prohibited": -A INPUT -j REJECT --reject-with icmp6-adm-prohibited`},
+			`parse f.v4:2: REJECT: unknown reject type "icmp6-adm-prohibited": "-A INPUT -j REJECT --reject-with icmp6-adm-prohibited"`},
 		{"icmp module in v6", "*filter\n-A INPUT -p icmp -m icmp --icmp-type 8 -j ACCEPT\nCOMMIT\n", ""},
-		{"negated match", "*filter\n-A INPUT ! -m tcp -j ACCEPT\nCOMMIT\n", `parse f.v4:2: cannot negate -m: -A INPUT ! -m tcp -j ACCEPT`},
-		{"two targets", "*filter\n-A INPUT -j ACCEPT -j DROP\nCOMMIT\n", `parse f.v4:2: more than one target: -A INPUT -j ACCEPT -j DROP`},
-		{"bad counters", "*filter\n[x] -A INPUT -j ACCEPT\nCOMMIT\n", `parse f.v4:2: bad counters: [x] -A INPUT -j ACCEPT`},
-		{"stray argument", "*filter\n-A INPUT -p tcp 22 -j ACCEPT\nCOMMIT\n", `parse f.v4:2: unexpected argument "22": -A INPUT -p tcp 22 -j ACCEPT`},
+		{"negated match", "*filter\n-A INPUT ! -m tcp -j ACCEPT\nCOMMIT\n", `parse f.v4:2: cannot negate -m: "-A INPUT ! -m tcp -j ACCEPT"`},
+		{"two targets", "*filter\n-A INPUT -j ACCEPT -j DROP\nCOMMIT\n", `parse f.v4:2: more than one target: "-A INPUT -j ACCEPT -j DROP"`},
+		{"bad counters", "*filter\n[x] -A INPUT -j ACCEPT\nCOMMIT\n", `parse f.v4:2: bad counters: "[x] -A INPUT -j ACCEPT"`},
+		{"stray argument", "*filter\n-A INPUT -p tcp 22 -j ACCEPT\nCOMMIT\n", `parse f.v4:2: unexpected argument "22": "-A INPUT -p tcp 22 -j ACCEPT"`},
 		{"long interface", "*filter\n-A INPUT -i abcdefghijklmnop -j ACCEPT\nCOMMIT\n",
-			`parse f.v4:2: interface name "abcdefghijklmnop" longer than 15: -A INPUT -i abcdefghijklmnop -j ACCEPT`},
-		{"chain twice", "*filter\n:x - [0:0]\n:x - [0:0]\nCOMMIT\n", `parse f.v4:3: chain "x" declared twice: :x - [0:0]`},
+			`parse f.v4:2: interface name "abcdefghijklmnop" longer than 15: "-A INPUT -i abcdefghijklmnop -j ACCEPT"`},
+		{"chain twice", "*filter\n:x - [0:0]\n:x - [0:0]\nCOMMIT\n", `parse f.v4:3: chain "x" declared twice: ":x - [0:0]"`},
+		{"jump loop", "*filter\n:A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\n-A B -j A\nCOMMIT\n",
+			`parse f.v4:7: table filter: chain loop "A" -> "B" -> "A"`},
+		{"jump to itself", "*filter\n:A - [0:0]\n-A FORWARD -j A\n-A A -p tcp -j A\nCOMMIT\n", `parse f.v4:5: table filter: chain loop "A" -> "A"`},
+		{"goto loop", "*nat\n:A - [0:0]\n:B - [0:0]\n:C - [0:0]\n-A PREROUTING -j A\n-A A -g B\n-A B -j C\n-A C -g A\nCOMMIT\n",
+			`parse f.v4:9: table nat: chain loop "A" -> "B" -> "C" -> "A"`},
+		{"loop behind a built-in chain", "*filter\n:A - [0:0]\n-A INPUT -j A\n-I A 1 -s 198.18.0.1 -j A\nCOMMIT\n",
+			`parse f.v4:5: table filter: chain loop "A" -> "A"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			fam := rules.FamilyIPv4
 			if c.want == "" {
 				fam = rules.FamilyIPv6
-				c.want = `parse f.v4:2: match "icmp" is ipv4 only: -A INPUT -p icmp -m icmp --icmp-type 8 -j ACCEPT`
+				c.want = `parse f.v4:2: match "icmp" is ipv4 only: "-A INPUT -p icmp -m icmp --icmp-type 8 -j ACCEPT"`
 			}
 			_, err := Parse(strings.NewReader(c.in), Options{Family: fam, Source: "f.v4"})
 			if err == nil || err.Error() != c.want {
@@ -267,9 +274,41 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestParseUnreachableLoop: a loop among chains no built-in chain reaches
+// is loaded by iptables-restore (and the kernel, either backend) and never
+// walked: it is read.
+func TestParseUnreachableLoop(t *testing.T) {
+	in := "*filter\n:A - [0:0]\n:B - [0:0]\n-A A -j B\n-A B -g A\n-A INPUT -j ACCEPT\nCOMMIT\n"
+	rs, err := Parse(strings.NewReader(in), Options{Source: "f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := rs.Table(rules.FamilyIPv4, "filter").Chain("A"); a == nil || a.Rules[0].Verdict.Kind != rules.Jump {
+		t.Errorf("chain A: %+v", a)
+	}
+}
+
+// TestParseLoopAcrossInputs: a loop that only a later --noflush input
+// closes is refused at that input's COMMIT, as iptables-restore would.
+func TestParseLoopAcrossInputs(t *testing.T) {
+	first := "*filter\n:A - [0:0]\n:B - [0:0]\n-A INPUT -j A\n-A A -j B\nCOMMIT\n"
+	second := "*filter\n-A B -j A\nCOMMIT\n"
+	_, err := ParseMany(Options{}, Input{Name: "one", R: strings.NewReader(first)}, Input{Name: "two", R: strings.NewReader(second)})
+	if err == nil || err.Error() != `parse two:3: table filter: chain loop "A" -> "B" -> "A"` {
+		t.Errorf("got %v", err)
+	}
+	if _, err := ParseMany(Options{}, Input{Name: "one", R: strings.NewReader(first)}); err != nil {
+		t.Errorf("no loop yet: %v", err)
+	}
+}
+
 func TestParseRulesErrors(t *testing.T) {
+	if _, err := ParseRules(strings.NewReader("-N A\n-A INPUT -j A\n-A A -j A\n"), "filter", Options{Source: "live"}); err == nil ||
+		err.Error() != `parse live: table filter: chain loop "A" -> "A"` {
+		t.Errorf("loop: got %v", err)
+	}
 	if _, err := ParseRules(strings.NewReader("-A INPUT -j x\n"), "filter", Options{Source: "live"}); err == nil ||
-		err.Error() != `parse live:1: jump to undefined chain "x": -A INPUT -j x` {
+		err.Error() != `parse live:1: jump to undefined chain "x": "-A INPUT -j x"` {
 		t.Errorf("got %v", err)
 	}
 	if _, err := ParseRules(strings.NewReader(""), "nope", Options{}); err == nil {

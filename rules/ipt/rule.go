@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -138,7 +139,7 @@ func (r *ruleLine) args(name string, n int, neg bool) ([]string, bool, error) {
 		r.pos++
 	}
 	if r.pos+n > len(r.toks) {
-		return nil, false, fmt.Errorf("option %q needs %d argument(s)", name, n)
+		return nil, false, fmt.Errorf("option %s needs %d argument(s)", quote.Q(name), n)
 	}
 	var out []string
 	for range n {
@@ -272,7 +273,7 @@ func (r *ruleLine) loadMatch(start int, neg bool, name string) error {
 	}
 	spec := matchSpecs[strings.ToLower(a[0])]
 	if spec != nil && spec.family != "" && spec.family != r.fam {
-		return fmt.Errorf("match %q is %s only", a[0], spec.family)
+		return fmt.Errorf("match %s is %s only", quote.Q(a[0]), spec.family)
 	}
 	r.exts = append(r.exts, &ext{name: a[0], spec: spec, pieces: []string{r.span(start, r.pos)}})
 	return nil
@@ -314,11 +315,11 @@ func (r *ruleLine) loadTarget(start int, neg bool, name string) error {
 // recent extension whose options perimeter does not know.
 func (r *ruleLine) extOption(start int, neg bool, name string) error {
 	if !r.isOpt(r.pos - 1) {
-		return fmt.Errorf("unexpected argument %q", name)
+		return fmt.Errorf("unexpected argument %s", quote.Q(name))
 	}
 	e := r.owner(name)
 	if e == nil {
-		return fmt.Errorf("unknown option %q", name)
+		return fmt.Errorf("unknown option %s", quote.Q(name))
 	}
 	var o opt
 	var err error

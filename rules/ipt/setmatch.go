@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -59,7 +60,7 @@ func setOptions(r *ruleLine, e *ext) (ref *opt, returnNomatch bool, err error) {
 	}
 	for _, f := range strings.Split(ref.args[1], ",") {
 		if f != "src" && f != "dst" {
-			return nil, false, fmt.Errorf("bad set flags %q", ref.args[1])
+			return nil, false, fmt.Errorf("bad set flags %s", quote.Q(ref.args[1]))
 		}
 	}
 	return ref, returnNomatch, nil

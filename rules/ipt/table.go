@@ -3,8 +3,8 @@ package ipt
 import (
 	"fmt"
 	"slices"
-	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -41,12 +41,12 @@ func newTableState(t *rules.Table) *tableState {
 // flushes it.
 func (ts *tableState) declare(name, policy string, o rules.Origin) error {
 	if ts.block[name] {
-		return fmt.Errorf("chain %q declared twice", name)
+		return fmt.Errorf("chain %s declared twice", quote.Q(name))
 	}
 	ts.block[name] = true
 	bi, isBuiltin := builtins[ts.t.Name][name]
 	if !isBuiltin && policy != "-" {
-		return fmt.Errorf("policy %q on user chain %q", policy, name)
+		return fmt.Errorf("policy %s on user chain %s", quote.Q(policy), quote.Q(name))
 	}
 	c := ts.chains[name]
 	if c == nil {
@@ -66,7 +66,7 @@ func (ts *tableState) declare(name, policy string, o rules.Origin) error {
 func (ts *tableState) setPolicy(name, policy string, o rules.Origin) error {
 	c, err := ts.chain(name)
 	if err != nil || c.Hook == "" {
-		return fmt.Errorf("no built-in chain %q", name)
+		return fmt.Errorf("no built-in chain %s", quote.Q(name))
 	}
 	c.Origin = o
 	return setPolicy(c, policy)
@@ -79,7 +79,7 @@ func setPolicy(c *rules.Chain, policy string) error {
 	case "DROP":
 		c.Policy = rules.Verdict{Kind: rules.Drop}
 	default:
-		return fmt.Errorf("bad policy %q", policy)
+		return fmt.Errorf("bad policy %s", quote.Q(policy))
 	}
 	return nil
 }
@@ -104,7 +104,7 @@ func (ts *tableState) chain(name string) (*rules.Chain, error) {
 	if bi, ok := builtins[ts.t.Name][name]; ok {
 		return ts.newChain(name, bi, true), nil
 	}
-	return nil, fmt.Errorf("no chain %q", name)
+	return nil, fmt.Errorf("no chain %s", quote.Q(name))
 }
 
 // insert adds rs (one rule, or the twins of a split --ports rule) at
@@ -159,10 +159,19 @@ func (ts *tableState) resolve(notes *noteSet) error {
 	return nil
 }
 
+// checkLoops refuses a loop of jumps and gotos, as iptables-restore does
+// at COMMIT (the kernel would not load the table).
+func (ts *tableState) checkLoops() error {
+	if loop := rules.JumpLoop(ts.t); loop != nil {
+		return fmt.Errorf("table %s: chain loop %s", ts.t.Name, rules.LoopText(loop))
+	}
+	return nil
+}
+
 func (ts *tableState) resolveOne(p pendingJump, notes *noteSet) error {
 	if ts.chains[p.name] != nil {
 		if len(p.opts) > 0 {
-			return fmt.Errorf("unknown option %q", p.opts[0].name)
+			return fmt.Errorf("unknown option %s", quote.Q(p.opts[0].name))
 		}
 		p.rule.Verdict = rules.Verdict{Kind: rules.Jump, Chain: p.name}
 		if p.isGoto {
@@ -171,20 +180,14 @@ func (ts *tableState) resolveOne(p pendingJump, notes *noteSet) error {
 		return nil
 	}
 	if p.isGoto || !looksLikeTarget(p.name) {
-		return fmt.Errorf("jump to undefined chain %q", p.name)
+		return fmt.Errorf("jump to undefined chain %s", quote.Q(p.name))
 	}
-	text := strings.Join(append([]string{"-j " + p.name}, optTexts(p.opts)...), " ")
-	p.rule.Statements = append(p.rule.Statements, rules.Statement{Kind: rules.StmtOther, Text: text})
-	notes.add(fmt.Sprintf("%s %s table %s: unknown target %s, taken as doing nothing", p.source, ts.t.Family, ts.t.Name, p.name))
+	// Known targets that never end the walk have specs; this one may end
+	// it, so the evaluator forks on it.
+	p.rule.Verdict = rules.Verdict{Kind: rules.UnknownTarget, Target: p.name}
+	notes.add(fmt.Sprintf("%s %s table %s: unknown target %s: it may end the packet's walk, so what follows it is undecided",
+		p.source, ts.t.Family, ts.t.Name, p.name))
 	return nil
-}
-
-func optTexts(os []opt) []string {
-	var out []string
-	for _, o := range os {
-		out = append(out, o.text)
-	}
-	return out
 }
 
 func looksLikeTarget(name string) bool {

@@ -6,12 +6,16 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
+	"github.com/perimeter-dev/perimeter/internal/reject"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
 // targetSpecs are the targets perimeter understands, by the name -j
 // gives. Targets with nil opts take any options and are recorded as
-// StmtOther: they change nothing an incoming packet's verdict depends on.
+// StmtOther: the rest of rules.NonTerminating, which never end the walk
+// and change nothing the evaluator follows. Any other target is an
+// unknown one (see resolveOne).
 var targetSpecs map[string]*extSpec
 
 func init() {
@@ -36,12 +40,10 @@ func init() {
 		"QUEUE":      {opts: none, build: buildQueue},
 		"TPROXY":     {opts: map[string]int{"--on-port": 1, "--on-ip": 1, "--tproxy-mark": 1}, build: buildTproxy},
 	}
-	for _, t := range []string{
-		"TRACE", "TCPMSS", "TOS", "TTL", "HL", "DSCP", "CHECKSUM", "CLASSIFY", "SET", "AUDIT",
-		"SECMARK", "CONNSECMARK", "IDLETIMER", "LED", "RATEEST", "TEE", "HMARK", "CLUSTERIP",
-		"ECN", "SYNPROXY", "TCPOPTSTRIP", "DNPT", "SNPT",
-	} {
-		targetSpecs[t] = &extSpec{build: buildOther}
+	for _, t := range rules.NonTerminatingTargets() {
+		if targetSpecs[t] == nil {
+			targetSpecs[t] = &extSpec{build: buildOther}
+		}
 	}
 }
 
@@ -90,31 +92,6 @@ func buildOther(r *ruleLine, e *ext) error {
 	return nil
 }
 
-// rejectNames are iptables' reject types and their aliases, in the order
-// of libipt_REJECT and libip6t_REJECT: an argument may be any prefix of a
-// name or alias, case ignored, and the first one wins, as with iptables.
-var rejectNames = map[rules.Family][][3]string{
-	rules.FamilyIPv4: {
-		{"icmp-net-unreachable", "net-unreach", rules.RejectNetUnreach},
-		{"icmp-host-unreachable", "host-unreach", rules.RejectHostUnreach},
-		{"icmp-proto-unreachable", "proto-unreach", rules.RejectProtoUnreach},
-		{"icmp-port-unreachable", "port-unreach", rules.RejectPortUnreach},
-		{"icmp-net-prohibited", "net-prohib", rules.RejectNetProhib},
-		{"icmp-host-prohibited", "host-prohib", rules.RejectHostProhib},
-		{"tcp-reset", "tcp-rst", rules.RejectTCPReset},
-		{"icmp-admin-prohibited", "admin-prohib", rules.RejectAdminProhib},
-	},
-	rules.FamilyIPv6: {
-		{"icmp6-no-route", "no-route", rules.RejectNoRoute6},
-		{"icmp6-adm-prohibited", "adm-prohibited", rules.RejectAdminProhib6},
-		{"icmp6-addr-unreachable", "addr-unreach", rules.RejectAddrUnreach6},
-		{"icmp6-port-unreachable", "port-unreach", rules.RejectPortUnreach6},
-		{"tcp-reset", "tcp-reset", rules.RejectTCPReset},
-		{"icmp6-policy-fail", "policy-fail", rules.RejectPolicyFail6},
-		{"icmp6-reject-route", "reject-route", rules.RejectRejectRoute6},
-	},
-}
-
 func buildReject(r *ruleLine, e *ext) error {
 	with := rules.RejectPortUnreach
 	if r.fam == rules.FamilyIPv6 {
@@ -131,16 +108,13 @@ func buildReject(r *ruleLine, e *ext) error {
 	return nil
 }
 
+// rejectType reads --reject-with as iptables does: any prefix of a
+// type's name or alias, case ignored, the first in iptables' order.
 func rejectType(s string, fam rules.Family) (string, error) {
-	if s != "" {
-		l := strings.ToLower(s)
-		for _, n := range rejectNames[fam] {
-			if strings.HasPrefix(n[0], l) || strings.HasPrefix(n[1], l) {
-				return n[2], nil
-			}
-		}
+	if t, ok := reject.ByIptables(s, fam == rules.FamilyIPv6); ok {
+		return t.Name, nil
 	}
-	return "", fmt.Errorf("unknown reject type %q", s)
+	return "", fmt.Errorf("unknown reject type %s", quote.Q(s))
 }
 
 // logLevels are syslog's levels by number; iptables-save prints numbers.
@@ -179,7 +153,7 @@ func logLevel(s string) (string, error) {
 			return lv, nil
 		}
 	}
-	return "", fmt.Errorf("unknown log level %q", s)
+	return "", fmt.Errorf("unknown log level %s", quote.Q(s))
 }
 
 func buildNFLog(r *ruleLine, e *ext) error {
@@ -191,7 +165,7 @@ func buildNFLog(r *ruleLine, e *ext) error {
 		case "--nflog-group":
 			g, err := strconv.ParseUint(o.args[0], 0, 16)
 			if err != nil {
-				return fmt.Errorf("bad group %q", o.args[0])
+				return fmt.Errorf("bad group %s", quote.Q(o.args[0]))
 			}
 			lg.Group = int(g)
 		}
@@ -204,7 +178,7 @@ func buildDNAT(r *ruleLine, e *ext) error {
 	var nat *rules.NAT
 	for _, o := range e.opts {
 		if o.name == "--to-source" {
-			return fmt.Errorf("unknown option %q", o.name)
+			return fmt.Errorf("unknown option %s", quote.Q(o.name))
 		}
 		if o.name != "--to-destination" || nat != nil {
 			continue // old kernels took several ranges; the first is used
@@ -243,7 +217,7 @@ func buildRedirect(r *ruleLine, e *ext) error {
 func buildSrcNAT(r *ruleLine, e *ext) error {
 	for _, o := range e.opts {
 		if o.name == "--to-destination" {
-			return fmt.Errorf("unknown option %q", o.name)
+			return fmt.Errorf("unknown option %s", quote.Q(o.name))
 		}
 	}
 	r.verdict = rules.Verdict{Kind: rules.Accept}
@@ -276,7 +250,7 @@ func parseNATTo(s string, fam rules.Family) (*rules.NAT, error) {
 		}
 	}
 	if addrs == "" && ports == "" {
-		return nil, fmt.Errorf("bad destination %q", s)
+		return nil, fmt.Errorf("bad destination %s", quote.Q(s))
 	}
 	return nat, nil
 }
@@ -311,7 +285,7 @@ func natPorts(s string) (lo, hi uint16, err error) {
 		return 0, 0, err
 	}
 	if hi < lo {
-		return 0, 0, fmt.Errorf("bad port range %q", s)
+		return 0, 0, fmt.Errorf("bad port range %s", quote.Q(s))
 	}
 	return lo, hi, nil
 }
@@ -324,7 +298,7 @@ func markStmt(o opt) (value, mask uint32, err error) {
 		return 0, 0, err
 	}
 	if hasMask && (o.name == "--and-mark" || o.name == "--or-mark" || o.name == "--xor-mark") {
-		return 0, 0, fmt.Errorf("bad value %q", o.args[0])
+		return 0, 0, fmt.Errorf("bad value %s", quote.Q(o.args[0]))
 	}
 	switch o.name {
 	case "--set-xmark":
@@ -416,13 +390,13 @@ func buildQueue(r *ruleLine, e *ext) error {
 		switch o.name {
 		case "--queue-num":
 			if _, err := strconv.ParseUint(o.args[0], 10, 16); err != nil {
-				return fmt.Errorf("bad queue %q", o.args[0])
+				return fmt.Errorf("bad queue %s", quote.Q(o.args[0]))
 			}
 			num = o.args[0]
 		case "--queue-balance":
 			lo, hi, ok := strings.Cut(o.args[0], ":")
 			if !ok || !isNumber(lo) || !isNumber(hi) {
-				return fmt.Errorf("bad queue range %q", o.args[0])
+				return fmt.Errorf("bad queue range %s", quote.Q(o.args[0]))
 			}
 			num = lo + "-" + hi
 		case "--queue-bypass", "--fail-open":

@@ -92,16 +92,51 @@ func TestTargets(t *testing.T) {
 		{"queue", "", "", "-A INPUT -j QUEUE", []string{" => queue{num 0}"}},
 		{"tproxy", "", "mangle", "-A PREROUTING -p tcp -j TPROXY --on-port 3128 --on-ip 198.18.0.1 --tproxy-mark 0x1/0x1",
 			[]string{"l4proto 6 ; mark{0x1/0x1} => tproxy{198.18.0.1-invalid IP:3128-0}"}},
-		{"unknown target", "", "", "-A INPUT -j FOOBAR --foo-opt 1", []string{"other{-j FOOBAR --foo-opt 1} => continue"}},
+		{"unknown target", "", "", "-A INPUT -j FOOBAR --foo-opt 1", []string{" => unknown target FOOBAR"}},
+		{"synproxy answers SYNs itself", "", "", "-A INPUT -p tcp -m tcp --dport 80 -j SYNPROXY --sack-perm --timestamp --wscale 7 --mss 1460",
+			[]string{"l4proto 6 ; dport 80 => unknown target SYNPROXY"}},
+		{"clusterip drops others' packets", "", "", "-A INPUT -d 198.18.0.9/32 -j CLUSTERIP --new --hashmode sourceip --clustermac 01:00:5E:00:00:20 --total-nodes 2 --local-node 1",
+			[]string{"daddr 198.18.0.9 => unknown target CLUSTERIP"}},
+		{"dnpt rewrites the destination", v6, "mangle", "-A PREROUTING -d 2001:db8:1::/48 -j DNPT --src-pfx 2001:db8:1::/48 --dst-pfx 2001:db8:2::/48",
+			[]string{"daddr 2001:db8:1::-2001:db8:1:ffff:ffff:ffff:ffff:ffff => unknown target DNPT"}},
+		{"ulog never ends the walk", "", "", "-A INPUT -j ULOG --ulog-prefix x", []string{"other{-j ULOG --ulog-prefix x} => continue"}},
+		{"hmark never ends the walk", "", "mangle", "-A PREROUTING -j HMARK --hmark-tuple src --hmark-mod 4 --hmark-rnd 0x1",
+			[]string{"other{-j HMARK --hmark-tuple src --hmark-mod 4 --hmark-rnd 0x1} => continue"}},
+		{"tee never ends the walk", "", "mangle", "-A PREROUTING -j TEE --gateway 198.18.0.7", []string{"other{-j TEE --gateway 198.18.0.7} => continue"}},
 	})
 }
 
+// TestNonTerminatingTargets: every target rules.NonTerminating lists is
+// read as one that lets the walk go on.
+func TestNonTerminatingTargets(t *testing.T) {
+	for _, name := range rules.NonTerminatingTargets() {
+		spec := targetSpecs[name]
+		if spec == nil {
+			t.Errorf("target %s has no spec", name)
+			continue
+		}
+		r := &ruleLine{fam: rules.FamilyIPv4}
+		e := &ext{name: name, spec: spec, target: true, pieces: []string{"-j " + name}}
+		if spec.opts == nil {
+			if err := spec.build(r, e); err != nil || r.verdict.Kind != rules.Continue {
+				t.Errorf("-j %s: verdict %v, err %v", name, r.verdict, err)
+			}
+		}
+	}
+	for name, spec := range targetSpecs {
+		if spec.opts == nil && !rules.NonTerminating(name) {
+			t.Errorf("target %s is taken as doing nothing but may end the walk", name)
+		}
+	}
+}
+
 func TestUnknownTargetNote(t *testing.T) {
-	rs, err := parseLines(t, rules.FamilyIPv4, "filter", "-A INPUT -j ULOG --ulog-prefix x")
+	rs, err := parseLines(t, rules.FamilyIPv4, "filter", "-A INPUT -j SYNPROXY --mss 1460")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rs.Notes) != 1 || rs.Notes[0] != "test ipv4 table filter: unknown target ULOG, taken as doing nothing" {
+	want := "test ipv4 table filter: unknown target SYNPROXY: it may end the packet's walk, so what follows it is undecided"
+	if len(rs.Notes) != 1 || rs.Notes[0] != want {
 		t.Errorf("notes %q", rs.Notes)
 	}
 }

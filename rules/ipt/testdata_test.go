@@ -44,7 +44,7 @@ func TestTestdata(t *testing.T) {
 				for _, c := range tb.Chains {
 					for _, r := range c.Rules {
 						for _, m := range r.Matches {
-							if m.IsOpaque() && !m.IsLimit() && !expectedOpaque(m.Text) {
+							if m.IsOpaque() && m.Choice == nil && !expectedOpaque(m.Text) {
 								t.Errorf("%s: opaque %q", r.Origin, m.Text)
 							}
 						}

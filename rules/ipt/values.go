@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -32,13 +33,13 @@ func parseAddrSpec(s string, fam rules.Family) (addrSpec, error) {
 	}
 	if n, err := strconv.Atoi(m); err == nil {
 		if n < 0 || n > size {
-			return addrSpec{}, fmt.Errorf("bad prefix length %q", s)
+			return addrSpec{}, fmt.Errorf("bad prefix length %s", quote.Q(s))
 		}
 		return addrSpec{addr, onesMask(size, n), n}, nil
 	}
 	ma, err := parseAddr(m, fam)
 	if err != nil {
-		return addrSpec{}, fmt.Errorf("bad mask %q", s)
+		return addrSpec{}, fmt.Errorf("bad mask %s", quote.Q(s))
 	}
 	mask := ma.AsSlice()
 	return addrSpec{addr, mask, prefixLen(mask)}, nil
@@ -73,9 +74,9 @@ func parseAddr(s string, fam rules.Family) (netip.Addr, error) {
 
 func badAddr(s string) error {
 	if !strings.Contains(s, ":") && strings.ContainsAny(strings.ToLower(s), "abcdefghijklmnopqrstuvwxyz") {
-		return fmt.Errorf("host name %q: only numeric addresses are supported", s)
+		return fmt.Errorf("host name %s: only numeric addresses are supported", quote.Q(s))
 	}
-	return fmt.Errorf("bad address %q", s)
+	return fmt.Errorf("bad address %s", quote.Q(s))
 }
 
 func onesMask(size, n int) []byte {
@@ -161,7 +162,7 @@ func andBytes(a, m []byte) []byte {
 // alone every name (no match at all, unless negated: then none).
 func ifaceMatch(f rules.Field, neg bool, text, name string) (rules.Match, bool, error) {
 	if len(name) >= rules.IfNameSize {
-		return rules.Match{}, false, fmt.Errorf("interface name %q longer than %d", name, rules.IfNameSize-1)
+		return rules.Match{}, false, fmt.Errorf("interface name %s longer than %d", quote.Q(name), rules.IfNameSize-1)
 	}
 	if name == "" {
 		return rules.Match{}, false, fmt.Errorf("empty interface name")
@@ -175,27 +176,13 @@ func ifaceMatch(f rules.Field, neg bool, text, name string) (rules.Match, bool, 
 	return rules.NewMatch(f, neg, text, rules.Point(rules.IfaceKey(name))), true, nil
 }
 
-// protoNumbers are the protocol names iptables finds in /etc/protocols
-// (and its own table) that rulesets use.
-var protoNumbers = map[string]uint8{
-	"all": 0, "ip": 0, "icmp": 1, "igmp": 2, "ipencap": 4, "ipip": 4,
-	"tcp": 6, "egp": 8, "udp": 17, "dccp": 33, "ipv6": 41,
-	"ipv6-route": 43, "ipv6-frag": 44, "rsvp": 46, "gre": 47,
-	"esp": 50, "ah": 51, "icmpv6": 58, "ipv6-icmp": 58, "ipv6-nonxt": 59,
-	"ipv6-opts": 60, "ospf": 89, "pim": 103, "ipcomp": 108, "vrrp": 112,
-	"l2tp": 115, "sctp": 132, "mh": 135, "udplite": 136,
-}
-
-// parseProto reads a protocol name or number.
+// parseProto reads -p's protocol: a name of rules' table (every
+// /etc/protocols spelling iptables-save may have printed) or a number.
 func parseProto(s string) (uint8, error) {
-	if n, ok := protoNumbers[strings.ToLower(s)]; ok {
-		return n, nil
+	if p, ok := rules.ParseProto(s); ok {
+		return p, nil
 	}
-	n, err := strconv.ParseUint(s, 10, 8)
-	if err != nil {
-		return 0, fmt.Errorf("unknown protocol %q", s)
-	}
-	return uint8(n), nil
+	return 0, fmt.Errorf("unknown protocol %s", quote.Q(s))
 }
 
 // services are the /etc/services names hand-written rules use most.
@@ -218,7 +205,7 @@ func parsePort(s string) (uint16, error) {
 	}
 	n, err := strconv.ParseUint(s, 10, 16)
 	if err != nil || !isNumber(s) {
-		return 0, fmt.Errorf("bad port %q", s)
+		return 0, fmt.Errorf("bad port %s", quote.Q(s))
 	}
 	return uint16(n), nil
 }
@@ -243,7 +230,7 @@ func parsePortRange(s string) (rules.Interval, error) {
 		}
 	}
 	if lo > hi {
-		return rules.Interval{}, fmt.Errorf("bad port range %q: min > max", s)
+		return rules.Interval{}, fmt.Errorf("bad port range %s: min > max", quote.Q(s))
 	}
 	return rules.PortRange(lo, hi), nil
 }
@@ -278,7 +265,7 @@ func parseMark(s string) (value, mask uint32, hasMask bool, err error) {
 func parseU32(s string) (uint32, error) {
 	n, err := strconv.ParseUint(s, 0, 32)
 	if err != nil {
-		return 0, fmt.Errorf("bad value %q", s)
+		return 0, fmt.Errorf("bad value %s", quote.Q(s))
 	}
 	return uint32(n), nil
 }

@@ -9,6 +9,9 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/perimeter-dev/perimeter/internal/reject"
+	"github.com/perimeter-dev/perimeter/rules"
 )
 
 // dtype is an nftables data type: how a value is spelled in nft syntax and
@@ -45,13 +48,9 @@ type sym struct {
 	v    uint64
 }
 
-// symbols are the names nft gives values of a type (nft's own tables).
+// symbols are the names nft gives values of a type (nft's own tables);
+// protocols are rules', ICMP codes those of internal/reject.
 var symbols = map[dtype][]sym{
-	dtProto: {{"hopopt", 0}, {"icmp", 1}, {"igmp", 2}, {"ipencap", 4}, {"tcp", 6}, {"egp", 8}, {"pup", 12},
-		{"udp", 17}, {"idp", 22}, {"dccp", 33}, {"ipv6", 41}, {"ipv6-route", 43}, {"ipv6-frag", 44},
-		{"rsvp", 46}, {"gre", 47}, {"esp", 50}, {"ah", 51}, {"ipv6-icmp", 58}, {"ipv6-nonxt", 59},
-		{"ipv6-opts", 60}, {"ospf", 89}, {"ipip", 94}, {"pim", 103}, {"vrrp", 112}, {"l2tp", 115},
-		{"sctp", 132}, {"mobility-header", 135}, {"udplite", 136}},
 	dtNfproto:   {{"ipv4", 2}, {"ipv6", 10}},
 	dtEtherType: {{"ip", 0x0800}, {"arp", 0x0806}, {"ip6", 0x86dd}, {"8021q", 0x8100}, {"8021ad", 0x88a8}, {"vlan", 0x8100}},
 	dtCtState:   {{"invalid", 1}, {"established", 2}, {"related", 4}, {"new", 8}, {"untracked", 64}},
@@ -62,16 +61,12 @@ var symbols = map[dtype][]sym{
 		{"echo-request", 8}, {"router-advertisement", 9}, {"router-solicitation", 10}, {"time-exceeded", 11},
 		{"parameter-problem", 12}, {"timestamp-request", 13}, {"timestamp-reply", 14}, {"info-request", 15},
 		{"info-reply", 16}, {"address-mask-request", 17}, {"address-mask-reply", 18}},
-	dtICMPCode: {{"net-unreachable", 0}, {"host-unreachable", 1}, {"prot-unreachable", 2}, {"port-unreachable", 3},
-		{"frag-needed", 4}, {"net-prohibited", 9}, {"host-prohibited", 10}, {"admin-prohibited", 13}},
 	dtICMPv6Type: {{"destination-unreachable", 1}, {"packet-too-big", 2}, {"time-exceeded", 3},
 		{"parameter-problem", 4}, {"echo-request", 128}, {"echo-reply", 129}, {"mld-listener-query", 130},
 		{"mld-listener-report", 131}, {"mld-listener-done", 132}, {"mld-listener-reduction", 132},
 		{"nd-router-solicit", 133}, {"nd-router-advert", 134}, {"nd-neighbor-solicit", 135},
 		{"nd-neighbor-advert", 136}, {"nd-redirect", 137}, {"router-renumbering", 138},
 		{"ind-neighbor-solicit", 141}, {"ind-neighbor-advert", 142}, {"mld2-listener-report", 143}},
-	dtICMPv6Code: {{"no-route", 0}, {"admin-prohibited", 1}, {"addr-unreachable", 3}, {"port-unreachable", 4},
-		{"policy-fail", 5}, {"reject-route", 6}},
 	dtTCPFlags: {{"fin", 0x01}, {"syn", 0x02}, {"rst", 0x04}, {"psh", 0x08}, {"ack", 0x10}, {"urg", 0x20},
 		{"ecn", 0x40}, {"cwr", 0x80}},
 	dtPktType: {{"host", 0}, {"unicast", 0}, {"broadcast", 1}, {"multicast", 2}, {"other", 3}},
@@ -80,9 +75,12 @@ var symbols = map[dtype][]sym{
 	dtBool: {{"missing", 0}, {"exists", 1}},
 }
 
-// aliases are extra names nft accepts in input.
-var aliases = map[dtype][]sym{
-	dtProto: {{"icmpv6", 58}},
+func init() {
+	for dt, v6 := range map[dtype]bool{dtICMPCode: false, dtICMPv6Code: true} {
+		for _, c := range reject.NftCodes(v6) {
+			symbols[dt] = append(symbols[dt], sym{c.Name, uint64(c.Code)})
+		}
+	}
 }
 
 // isFlags reports whether values of t are bit sets, spelled "a,b".
@@ -90,18 +88,27 @@ func (t dtype) isFlags() bool {
 	return t == dtCtState || t == dtCtStatus || t == dtTCPFlags
 }
 
+// lookupSym reads a symbol of type t. Protocols are read from rules'
+// table, which has every name /etc/protocols may have given nft.
 func lookupSym(t dtype, name string) (uint64, bool) {
-	for _, list := range [][]sym{symbols[t], aliases[t]} {
-		for _, s := range list {
-			if s.name == name {
-				return s.v, true
-			}
+	if t == dtProto {
+		p, ok := rules.ParseProto(name)
+		return uint64(p), ok
+	}
+	for _, s := range symbols[t] {
+		if s.name == name {
+			return s.v, true
 		}
 	}
 	return 0, false
 }
 
+// symName names a value of type t; a protocol by perimeter's one
+// spelling (rules.ProtoName), which nft reads too.
 func symName(t dtype, v uint64) (string, bool) {
+	if t == dtProto && v <= 0xff {
+		return rules.ProtoName(uint8(v)), true
+	}
 	for _, s := range symbols[t] {
 		if s.v == v {
 			return s.name, true

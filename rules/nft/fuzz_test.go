@@ -5,7 +5,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/perimeter-dev/perimeter/rules"
 )
@@ -21,9 +23,13 @@ func FuzzParseJSON(f *testing.F) {
 		}
 	}
 	f.Add([]byte(`{"nftables":[{"table":{"family":"inet","name":"t"}},{"chain":{"family":"inet","table":"t","name":"c","hook":"input","prio":0,"policy":"drop","type":"filter"}},{"rule":{"family":"inet","table":"t","chain":"c","expr":[{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":{"set":[22,{"range":[80,90]}]}}},{"accept":null}]}}]}`))
+	f.Add([]byte(`{"nftables":[{"table":{"family":"ip","name":"t"}},{"chain":{"family":"ip","table":"t","name":"a"}},{"chain":{"family":"ip","table":"t","name":"b"}},{"rule":{"family":"ip","table":"t","chain":"a","expr":[{"jump":{"target":"b"}}]}},{"rule":{"family":"ip","table":"t","chain":"b","expr":[{"goto":{"target":"a"}}]}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rs, err := ParseJSON(bytes.NewReader(data), Options{})
 		if err != nil {
+			if msg := err.Error(); len(msg) > 1000 || strings.ContainsFunc(msg, func(r rune) bool { return !unicode.IsPrint(r) }) {
+				t.Fatalf("error not one short printable line: %.300q", msg)
+			}
 			return
 		}
 		for _, p := range fuzzPackets {

@@ -1,6 +1,8 @@
 package nft
 
 import (
+	"fmt"
+
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -56,8 +58,38 @@ type match struct {
 // opaqueItem is a condition the evaluator cannot decide: an unknown
 // selector, a quota, a socket lookup... limit marks a rate limit.
 type opaqueItem struct {
-	text  string
-	limit bool
+	text string
+	// limit marks a rate limit, which over makes hold only above its
+	// rate; choice a match the sender decides (ct count, a meter's
+	// limit). Both are the sender's choices.
+	limit  bool
+	over   bool
+	rate   rules.Rate // a packet limit's; zero for bytes or a named limit
+	choice *rules.Choice
+}
+
+// limitItem is a limit statement: text as nft prints it ("limit rate over
+// 10/second burst 20 packets").
+func limitItem(text string, r rules.Rate, over bool) *opaqueItem {
+	return &opaqueItem{text: text, limit: true, over: over, rate: r}
+}
+
+// packetRate is a limit's rate in the model's terms: rate per unit
+// seconds, burst packets (nft's default 5); zero for a byte limit.
+func packetRate(rate, unit, burst uint64, bytes bool) rules.Rate {
+	if bytes || unit == 0 {
+		return rules.Rate{}
+	}
+	if burst == 0 {
+		burst = 5
+	}
+	return rules.Rate{PerSecond: float64(rate) / float64(unit), Burst: uint32(burst)}
+}
+
+// countChoice is ct count: it holds while the source has at most n
+// connections open, or, over, only beyond.
+func countChoice(text string, n uint64, over bool) *opaqueItem {
+	return &opaqueItem{text: text, choice: &rules.Choice{Default: !over, If: fmt.Sprintf("with more than %d connections open", n)}}
 }
 
 // modelItem is a match already in the model's terms (an iptables
@@ -137,4 +169,25 @@ type irTable struct {
 	iptShows bool
 	chains   []*irChain
 	notes    []string
+}
+
+// dynsetItem is an "add/update @set { key ... }" statement: it always
+// holds, unless a stateful statement inside may stop the rule: a limit or
+// ct count, per element (the sender's choice), or a quota (unknown).
+func dynsetItem(text string, subs []item) item {
+	var stops []*opaqueItem
+	for _, it := range subs {
+		if o, ok := it.(*opaqueItem); ok {
+			stops = append(stops, o)
+		}
+	}
+	switch {
+	case len(stops) == 0:
+		return other(text)
+	case len(stops) == 1 && stops[0].limit:
+		return limitItem(text, stops[0].rate, stops[0].over)
+	case len(stops) == 1 && stops[0].choice != nil:
+		return &opaqueItem{text: text, choice: stops[0].choice}
+	}
+	return &opaqueItem{text: text}
 }

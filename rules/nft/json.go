@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -31,7 +32,7 @@ func ParseJSON(r io.Reader, opts Options) (*rules.Ruleset, error) {
 		Nftables []map[string]json.RawMessage `json:"nftables"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("parse json: %w", err)
+		return nil, fmt.Errorf("parse json: %w", quote.Error(err))
 	}
 	if doc.Nftables == nil {
 		return nil, errors.New(`parse json: no "nftables" array`)
@@ -101,7 +102,7 @@ func (p *jsonParser) object(obj map[string]json.RawMessage) error {
 		case "add", "create", "insert":
 			var inner map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &inner); err != nil {
-				return err
+				return quote.Error(err)
 			}
 			if err := p.object(inner); err != nil {
 				return err
@@ -131,10 +132,13 @@ func (p *jsonParser) object(obj map[string]json.RawMessage) error {
 	return nil
 }
 
+// decodeNum decodes raw into v, numbers as json.Number. encoding/json's
+// errors quote input (a whole number literal) unbounded: they are made
+// one short line.
 func decodeNum(raw json.RawMessage, v any) error {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
-	return d.Decode(v)
+	return quote.Error(d.Decode(v))
 }
 
 type jsonObjHead struct {
@@ -146,7 +150,7 @@ type jsonObjHead struct {
 func (p *jsonParser) tableOf(family, name string) (*jsonTable, error) {
 	f, ok := familyByName[family]
 	if !ok {
-		return nil, fmt.Errorf("unknown family %q", family)
+		return nil, fmt.Errorf("unknown family %s", quote.Q(family))
 	}
 	t := p.tables[tableKey{f, name}]
 	if t == nil {
@@ -246,7 +250,7 @@ func (p *jsonParser) rule(raw json.RawMessage) error {
 	}
 	ch := t.chains[r.Chain]
 	if ch == nil {
-		return fmt.Errorf("rule in unknown chain %s %s %s", r.Family, r.Table, r.Chain)
+		return fmt.Errorf("rule in unknown chain %s %s %s", r.Family, quote.Q(r.Table), quote.Q(r.Chain))
 	}
 	t.rules = append(t.rules, jsonRule{chain: ch, handle: r.Handle, comment: r.Comment, expr: r.Expr})
 	return nil

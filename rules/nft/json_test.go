@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/perimeter-dev/perimeter/rules"
 )
@@ -125,6 +126,11 @@ func TestParseJSONRules(t *testing.T) {
 			[]string{"stmt:meta mark set meta mark & 0x0000ff00 ^ 0x00000001 => continue"}},
 		{"dnat through a map", oneRule("ip", `{"dnat":{"addr":{"map":{"key":`+tcpDport+`,"data":{"set":[[8080,"198.19.0.2"]]}}}}}`),
 			[]string{"[l4proto]{06} [dport]{1f90} => dnat"}},
+		{"xt LOG logs", oneRule("ip", `{"xt":{"type":"target","name":"LOG"}}`), []string{`stmt:xt target "LOG" => continue`}},
+		{"xt TRACE never ends the walk", oneRule("ip", `{"xt":{"type":"target","name":"TRACE"}}`), []string{`[opaque](xt target "TRACE") => continue`}},
+		{"xt SYNPROXY may end it", oneRule("ip", `{"xt":{"type":"target","name":"SYNPROXY"}}`), []string{"=> unknown target SYNPROXY"}},
+		{"protocol names", oneRule("inet", `{"match":{"op":"==","left":{"meta":{"key":"l4proto"}},"right":{"set":["encap","ipv6-icmp","icmpv6","ipencap",132]}}},{"accept":null}`),
+			[]string{"[l4proto]{04,3a,62,84} => accept"}},
 		{"add to a set, then look it up", oneRule("inet", `{"set":{"op":"add","elem":{"payload":{"protocol":"ip","field":"saddr"}},"set":"@s"}},{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"saddr"}},"right":"@s"}},{"drop":null}`,
 			`{"set":{"family":"inet","table":"t","name":"s","type":"ipv4_addr"}}`),
 			[]string{"[nfproto]{02} [opaque](ip saddr @s) stmt:add @s { ip saddr } => drop"}},
@@ -144,20 +150,72 @@ func TestParseJSONRules(t *testing.T) {
 }
 
 func TestParseJSONErrors(t *testing.T) {
-	cases := map[string]string{
-		"not json":       `{"nftables": [`,
-		"no array":       `{"tables": []}`,
-		"unknown family": `{"nftables":[{"table":{"family":"decnet","name":"t"}}]}`,
-		"rule of no chain": `{"nftables":[{"table":{"family":"ip","name":"t"}},
-			{"rule":{"family":"ip","table":"t","chain":"nope","expr":[]}}]}`,
-		"jump loop":    oneRule("ip", `{"jump":{"target":"c"}}`),
-		"jump nowhere": oneRule("ip", `{"goto":{"target":"elsewhere"}}`),
+	chainObj := func(name string) string {
+		return fmt.Sprintf(`{"chain":{"family":"ip","table":"t","name":%q}}`, name)
 	}
-	for name, doc := range cases {
-		if _, err := ParseJSON(strings.NewReader(doc), Options{}); err == nil {
-			t.Errorf("%s: want an error", name)
+	ruleObj := func(chain, target string) string {
+		return fmt.Sprintf(`{"rule":{"family":"ip","table":"t","chain":%q,"expr":[{"jump":{"target":%q}}]}}`, chain, target)
+	}
+	huge := strings.Repeat("9", 60<<10)
+	cases := []struct {
+		name, doc, want string
+	}{
+		{"not json", `{"nftables": [`, "parse json: unexpected end of JSON input"},
+		{"no array", `{"tables": []}`, `parse json: no "nftables" array`},
+		{"unknown family", `{"nftables":[{"table":{"family":"decnet","name":"t"}}]}`, `parse json: object 1: unknown family "decnet"`},
+		{"rule of no chain", `{"nftables":[{"table":{"family":"ip","name":"t"}},
+			{"rule":{"family":"ip","table":"t","chain":"nope","expr":[]}}]}`, `parse json: object 2: rule in unknown chain ip "t" "nope"`},
+		{"jump loop", oneRule("ip", `{"jump":{"target":"c"}}`), `parse json: table ip "t": chain loop "c" -> "c"`},
+		{"longer loop", oneRule("ip", `{"jump":{"target":"a"}}`, chainObj("a"), chainObj("b"), ruleObj("a", "b"), ruleObj("b", "a")),
+			`parse json: table ip "t": chain loop "a" -> "b" -> "a"`},
+		{"jump nowhere", oneRule("ip", `{"goto":{"target":"elsewhere"}}`), `parse json: table ip "t": chain "c" jumps to unknown chain "elsewhere"`},
+		{"too deep", oneRule("ip", `{"jump":{"target":"d0"}}`, deepChains(17)...), `parse json: table ip "t": jumps nest deeper than 16`},
+		// bad bytes: one short printable line, whatever the input holds
+		{"ESC in a family", `{"nftables":[{"table":{"family":"\u001b[31m","name":"t"}}]}`, `unknown family "\x1b[31m"`},
+		{"BEL and NUL in a chain", `{"nftables":[{"table":{"family":"ip","name":"t"}},
+			{"rule":{"family":"ip","table":"t","chain":"\u0007\u0000","expr":[]}}]}`, `rule in unknown chain ip "t" "\a\x00"`},
+		{"60 KB chain name", oneRule("ip", `{"goto":{"target":"`+strings.Repeat(`\u001b`, 10<<10)+`"}}`), `jumps to unknown chain "\x1b\x1b`},
+		{"60 KB number", fmt.Sprintf(`{"nftables":[{"chain":{"family":"ip","table":"t","name":"c","handle":%s}}]}`, huge), "parse json: object 1: json: cannot unmarshal number 999"},
+		{"60 KB of junk", `{"nftables": [` + strings.Repeat("\x07", 60<<10), "parse json: invalid character"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseJSON(strings.NewReader(c.doc), Options{})
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, c.want) {
+				t.Errorf("got  %s\nwant %s", msg, c.want)
+			}
+			if len(msg) > 1000 || strings.ContainsFunc(msg, func(r rune) bool { return !unicode.IsPrint(r) }) {
+				t.Errorf("not one short printable line: %d bytes: %.300q", len(msg), msg)
+			}
+		})
+	}
+}
+
+// TestParseJSONUnreachableLoop: the kernel loads a loop among chains no
+// base chain reaches (nft -f does, and lists it), so its JSON is read.
+func TestParseJSONUnreachableLoop(t *testing.T) {
+	doc := oneRule("ip", `{"accept":null}`, `{"chain":{"family":"ip","table":"t","name":"a"}}`, `{"chain":{"family":"ip","table":"t","name":"b"}}`,
+		`{"rule":{"family":"ip","table":"t","chain":"a","expr":[{"jump":{"target":"b"}}]}}`,
+		`{"rule":{"family":"ip","table":"t","chain":"b","expr":[{"goto":{"target":"a"}}]}}`)
+	if _, err := ParseJSON(strings.NewReader(doc), Options{}); err != nil {
+		t.Error(err)
+	}
+}
+
+// deepChains are chains d0 ... d(n-1), each jumping to the next.
+func deepChains(n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf(`{"chain":{"family":"ip","table":"t","name":"d%d"}}`, i))
+		if i+1 < n {
+			out = append(out, fmt.Sprintf(`{"rule":{"family":"ip","table":"t","chain":"d%d","expr":[{"jump":{"target":"d%d"}}]}}`, i, i+1))
 		}
 	}
+	return out
 }
 
 func TestParseJSONTables(t *testing.T) {

@@ -58,7 +58,7 @@ func (d *jsonDecoder) stmt(e any) {
 	case "ct count":
 		m, _ := v.(map[string]any)
 		n, _ := jsonUint(m["val"])
-		d.opaque(ctCountText(n, m["inv"] == true))
+		d.add(countChoice(ctCountText(n, m["inv"] == true), n, m["inv"] == true))
 	case "reject":
 		d.reject(v)
 	case "dnat", "snat", "masquerade", "redirect":

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/reject"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -24,7 +25,7 @@ func (d *jsonDecoder) log(v any) {
 
 func (d *jsonDecoder) limit(v any) {
 	if s, ok := v.(string); ok {
-		d.add(&opaqueItem{text: fmt.Sprintf("limit name %q", s), limit: true})
+		d.add(limitItem(fmt.Sprintf("limit name %q", s), rules.Rate{}, false))
 		return
 	}
 	m, _ := v.(map[string]any)
@@ -39,7 +40,7 @@ func (d *jsonDecoder) limit(v any) {
 			burst *= byteUnits[bu]
 		}
 	}
-	d.add(&opaqueItem{text: limitText(rate, unit, burst, isBytes, m["inv"] == true), limit: true})
+	d.add(limitItem(limitText(rate, unit, burst, isBytes, m["inv"] == true), packetRate(rate, unit, burst, isBytes), m["inv"] == true))
 }
 
 func (d *jsonDecoder) quota(v any) {
@@ -67,7 +68,7 @@ func (d *jsonDecoder) reject(v any) {
 		d.addDeps([]sel{{proto: "tcp"}})
 		d.add(rejectItem(fam, d.ctx, rejectTCP, 0))
 	case "icmpx":
-		c, ok := lookupCode(icmpxNames, code)
+		c, ok := reject.ICMPXCode(code)
 		if !ok {
 			d.opaque("reject " + compact(v))
 			return
@@ -97,15 +98,6 @@ func (d *jsonDecoder) reject(v any) {
 	default:
 		d.opaque("reject " + compact(v))
 	}
-}
-
-func lookupCode(names map[uint8]string, name string) (uint8, bool) {
-	for c, n := range names {
-		if n == name {
-			return c, true
-		}
-	}
-	return 0, false
 }
 
 func (d *jsonDecoder) queue(v any) {
@@ -195,7 +187,7 @@ func markExpr(v any) (src string, and, xor uint32, ok bool) {
 
 // dynset decodes "add @set { key }", "update @set { key limit ... }",
 // and the older meter statement. It always holds, unless a stateful
-// statement inside (a limit, ct count or quota) may stop the rule.
+// statement inside may stop the rule (see dynsetItem).
 func (d *jsonDecoder) dynset(k string, v any) {
 	m, _ := v.(map[string]any)
 	op, _ := m["op"].(string)
@@ -223,31 +215,20 @@ func (d *jsonDecoder) dynset(k string, v any) {
 		return
 	}
 	d.addDeps(sels)
-	stateful := false
-	var extra []string
+	var subs []item
 	for _, st := range stmts {
-		sk, _, _ := single(st)
 		sub := &jsonDecoder{t: d.t, dyn: d.dyn}
 		sub.stmt(st)
-		for _, it := range sub.items {
-			extra = append(extra, itemText(it))
-		}
-		if sk == "limit" || sk == "ct count" || sk == "quota" {
-			stateful = true
-		}
+		subs = append(subs, sub.items...)
 	}
-	text := dynsetText(op, strings.TrimPrefix(set, "@"), selsName(sels), extra)
-	if stateful {
-		d.opaque(text)
-		return
-	}
-	d.add(other(text))
+	d.add(dynsetItem(dynsetText(op, strings.TrimPrefix(set, "@"), selsName(sels), subs), subs))
 }
 
-func dynsetText(op, set, key string, extra []string) string {
+// dynsetText spells a dynset statement with the statements inside it.
+func dynsetText(op, set, key string, subs []item) string {
 	inner := key
-	if len(extra) > 0 {
-		inner += " " + strings.Join(extra, " ")
+	for _, it := range subs {
+		inner += " " + itemText(it)
 	}
 	return fmt.Sprintf("%s @%s { %s }", op, set, inner)
 }
@@ -324,19 +305,17 @@ func (d *jsonDecoder) xtStmt(v any) {
 	d.xtTarget(name, text)
 }
 
-// xtTarget: a target whose options are unknown. Those that only record
-// go on; the rest end the rule in a way perimeter cannot tell.
+// xtTarget: a target whose options are unknown. The logs are logs; the
+// other targets that never end the walk are undecided (marks and notrack
+// change what later rules see); any other may end it.
 func (d *jsonDecoder) xtTarget(name, text string) {
-	switch name {
-	case "LOG":
-		d.add(&effect{st: rules.Statement{Kind: rules.StmtLog, Log: &rules.Log{Kind: "LOG"}, Text: text}})
-	case "NFLOG":
-		d.add(&effect{st: rules.Statement{Kind: rules.StmtLog, Log: &rules.Log{Kind: "NFLOG"}, Text: text}})
-	case "CT", "MARK", "CONNMARK", "TRACE", "TCPMSS", "CHECKSUM", "AUDIT", "SET", "CLASSIFY", "DSCP", "TOS",
-		"TTL", "HL", "SECMARK", "CONNSECMARK", "IDLETIMER", "LED", "RATEEST", "TEE", "NOTRACK":
-		d.opaque(text) // marks and notrack change what later rules see
+	switch {
+	case name == "LOG" || name == "NFLOG":
+		d.add(&effect{st: rules.Statement{Kind: rules.StmtLog, Log: &rules.Log{Kind: name}, Text: text}})
+	case rules.NonTerminating(name):
+		d.opaque(text)
 	default:
-		d.add(&verdictItem{v: rules.Verdict{Kind: rules.Queue, Queue: text}, text: text})
+		d.add(unknownTarget(d.t.ir, name, text))
 	}
 }
 

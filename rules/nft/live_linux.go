@@ -16,6 +16,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -426,7 +427,7 @@ func nftCommand(ctx context.Context, nft string, stdin []byte, args ...string) (
 	}
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("nft %s: %w: %s", args[0], err, bytes.TrimSpace(stderr.Bytes()))
+		return nil, fmt.Errorf("nft %s: %w: %s", args[0], err, quote.Q(string(bytes.TrimSpace(stderr.Bytes()))))
 	}
 	return stdout.Bytes(), nil
 }

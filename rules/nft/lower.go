@@ -12,7 +12,7 @@ import (
 
 // lowerTables builds the ruleset of the tables.
 func lowerTables(tables []*irTable, source string) *rules.Ruleset {
-	rs := &rules.Ruleset{}
+	rs := &rules.Ruleset{Families: []rules.Family{rules.FamilyIPv4, rules.FamilyIPv6}}
 	for _, t := range tables {
 		rs.Tables = append(rs.Tables, lowerTable(t, source))
 		rs.Notes = append(rs.Notes, t.notes...)
@@ -168,11 +168,7 @@ func (l *lowerer) add(it item) {
 		l.ms = append(l.ms, x.m)
 	case *opaqueItem:
 		l.cutBefore()
-		if x.limit {
-			l.ms = append(l.ms, rules.Limit(x.text))
-		} else {
-			l.ms = append(l.ms, rules.Opaque(x.text))
-		}
+		l.ms = append(l.ms, x.model())
 	case *effect:
 		l.sts = append(l.sts, x.st)
 		if x.st.Kind != rules.StmtCounter && x.st.Kind != rules.StmtOther {
@@ -493,17 +489,43 @@ func modelKey(s sel, b []byte) ([]byte, bool) {
 			return nil, false
 		}
 		return b[3:], true
-	case rules.FieldSaddr, rules.FieldDaddr:
+	case rules.FieldSaddr, rules.FieldDaddr, rules.FieldCtOrigSaddr, rules.FieldCtOrigDaddr:
 		return b, len(b) == 4 || len(b) == 16
-	case rules.FieldSport, rules.FieldDport:
+	case rules.FieldSport, rules.FieldDport, rules.FieldCtOrigSport, rules.FieldCtOrigDport:
 		return b, len(b) == 2
+	case rules.FieldLength:
+		return lengthKey(b)
 	case rules.FieldIIF, rules.FieldOIF:
 		return b, len(b) == rules.IfNameSize
 	case rules.FieldMark, rules.FieldCtMark:
 		return b, len(b) == 4
 	case rules.FieldL4Proto, rules.FieldHopLimit, rules.FieldICMPType, rules.FieldICMPCode, rules.FieldPktType, rules.FieldTCPFlags,
-		rules.FieldRPFilter, rules.FieldRPFilterLoose:
+		rules.FieldRPFilter, rules.FieldRPFilterLoose, rules.FieldIPsec:
 		return b, len(b) == 1
+	}
+	return nil, false
+}
+
+// model is the match an opaque item stands for: a rate limit or another
+// choice of the sender's, else a match the evaluator cannot decide.
+func (x *opaqueItem) model() rules.Match {
+	switch {
+	case x.limit:
+		return rules.Limit(x.text, x.rate, x.over)
+	case x.choice != nil:
+		return rules.Chosen(x.text, x.choice.Default, x.choice.If)
+	}
+	return rules.Opaque(x.text)
+}
+
+// lengthKey is a packet length as the model keys it, two bytes: meta
+// length is four, and no IP packet is longer than 65,535 bytes.
+func lengthKey(b []byte) ([]byte, bool) {
+	switch len(b) {
+	case 2:
+		return b, true
+	case 4:
+		return rules.U16(uint16(min(beUint(b), 0xffff))), true
 	}
 	return nil, false
 }

@@ -15,6 +15,7 @@ import (
 
 // tableReader decodes the rules of one table.
 type tableReader struct {
+	t      *irTable // for notes
 	fam    rules.Family
 	sets   map[string]*Set
 	cache  map[string]map[string]setKeys

@@ -25,11 +25,12 @@ func (d *nlDecoder) statement(e expr.Any) {
 	case *expr.Log:
 		d.log(x)
 	case *expr.Limit:
-		d.add(&opaqueItem{text: limitText(x.Rate, uint64(x.Unit), uint64(x.Burst), x.Type == expr.LimitTypePktBytes, x.Over), limit: true})
+		bytes := x.Type == expr.LimitTypePktBytes
+		d.add(limitItem(limitText(x.Rate, uint64(x.Unit), uint64(x.Burst), bytes, x.Over), packetRate(x.Rate, uint64(x.Unit), uint64(x.Burst), bytes), x.Over))
 	case *expr.Quota:
 		d.opaque(quotaText(x.Bytes, x.Over))
 	case *expr.Connlimit:
-		d.opaque(ctCountText(uint64(x.Count), x.Flags&1 != 0))
+		d.add(countChoice(ctCountText(uint64(x.Count), x.Flags&1 != 0), uint64(x.Count), x.Flags&1 != 0))
 	case *expr.Objref:
 		d.objref(x)
 	case *expr.Reject:
@@ -128,7 +129,7 @@ func (d *nlDecoder) objref(x *expr.Objref) {
 	case objCounter:
 		d.add(&effect{st: rules.Statement{Kind: rules.StmtCounter, Text: fmt.Sprintf("counter name %q", x.Name)}})
 	case objLimit:
-		d.add(&opaqueItem{text: fmt.Sprintf("limit name %q", x.Name), limit: true})
+		d.add(limitItem(fmt.Sprintf("limit name %q", x.Name), rules.Rate{}, false))
 	case objQuota:
 		d.opaque(fmt.Sprintf("quota name %q", x.Name))
 	case objCtHelper:
@@ -270,25 +271,13 @@ func (d *nlDecoder) dynset(x *expr.Dynset) {
 			}
 		}
 	}
-	stateful := false
-	var extra []string
+	var subs []item
 	for _, e := range x.Exprs {
 		sub := &nlDecoder{tr: d.tr, fam: d.fam, regs: regs{}}
 		sub.statement(e)
-		for _, it := range sub.items {
-			extra = append(extra, itemText(it))
-		}
-		switch e.(type) {
-		case *expr.Limit, *expr.Connlimit, *expr.Quota:
-			stateful = true
-		}
+		subs = append(subs, sub.items...)
 	}
-	text := dynsetText(op, x.SetName, key, extra)
-	if stateful {
-		d.opaque(text)
-		return
-	}
-	d.add(other(text))
+	d.add(dynsetItem(dynsetText(op, x.SetName, key, subs), subs))
 }
 
 func (d *nlDecoder) exthdr(x *expr.Exthdr) {

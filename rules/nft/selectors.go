@@ -37,7 +37,7 @@ var portFields = func(proto string) []pfield {
 // pfields lists the byte-aligned header fields, by header.
 var pfields = map[string][]pfield{
 	"ip": {
-		{"ip", "length", 2, 2, dtInt, noField}, {"ip", "id", 4, 2, dtInt, noField}, {"ip", "frag-off", 6, 2, dtHex, noField},
+		{"ip", "length", 2, 2, dtInt, rules.FieldLength}, {"ip", "id", 4, 2, dtInt, noField}, {"ip", "frag-off", 6, 2, dtHex, noField},
 		{"ip", "ttl", 8, 1, dtInt, rules.FieldHopLimit}, {"ip", "protocol", 9, 1, dtProto, rules.FieldL4Proto},
 		{"ip", "checksum", 10, 2, dtInt, noField},
 		{"ip", "saddr", 12, 4, dtIPv4, rules.FieldSaddr}, {"ip", "daddr", 16, 4, dtIPv4, rules.FieldDaddr},
@@ -122,7 +122,7 @@ type metaKey struct {
 
 // metaKeys are nft's meta keys (include/linux/netfilter/nf_tables.h).
 var metaKeys = []metaKey{
-	{"length", 0, 4, dtInt, true, noField},
+	{"length", 0, 4, dtInt, true, rules.FieldLength},
 	{"protocol", 1, 2, dtEtherType, false, rules.FieldNfproto},
 	{"priority", 2, 4, dtHex, true, noField},
 	{"mark", 3, 4, dtHex, true, rules.FieldMark},
@@ -147,7 +147,7 @@ var metaKeys = []metaKey{
 	{"oifgroup", 22, 4, dtInt, true, noField},
 	{"cgroup", 23, 4, dtInt, true, noField},
 	{"random", 24, 4, dtInt, false, noField},
-	{"ipsec", 25, 1, dtBool, false, noField},
+	{"ipsec", 25, 1, dtBool, false, rules.FieldIPsec},
 	{"iifkind", 26, ifnameSize, dtIfname, false, noField},
 	{"oifkind", 27, ifnameSize, dtIfname, false, noField},
 	{"ibrpvid", 28, 2, dtInt, true, noField},
@@ -216,7 +216,7 @@ var ctKeys = []ctKey{
 	{"l3proto", 7, 1, dtNfproto, false, noField},
 	{"saddr", 8, 16, dtInt, false, noField},
 	{"daddr", 9, 16, dtInt, false, noField},
-	{"protocol", 10, 1, dtProto, false, noField},
+	{"protocol", 10, 1, dtProto, false, rules.FieldL4Proto},
 	{"proto-src", 11, 2, dtPort, false, noField},
 	{"proto-dst", 12, 2, dtPort, false, noField},
 	{"label", 13, 16, dtInt, false, noField},
@@ -248,9 +248,22 @@ func ctSel(k ctKey, dir string) sel {
 	}
 	s := sel{name: name, field: k.field, dt: k.dt, size: k.size, host: k.host}
 	if dir != "" {
-		s.field = noField
+		s.field = ctOriginal[k.name]
+		if dir != "original" {
+			s.field = noField
+		}
 	}
 	return s
+}
+
+// ctOriginal are the fields of conntrack's original tuple: for a new
+// connection from outside, the packet's own before any NAT. (ct saddr and
+// ct daddr are 16 bytes for either family, which the model does not
+// compare with IPv4 keys.)
+var ctOriginal = map[string]rules.Field{
+	"ip saddr": rules.FieldCtOrigSaddr, "ip daddr": rules.FieldCtOrigDaddr,
+	"ip6 saddr": rules.FieldCtOrigSaddr, "ip6 daddr": rules.FieldCtOrigDaddr,
+	"proto-src": rules.FieldCtOrigSport, "proto-dst": rules.FieldCtOrigDport, "protocol": rules.FieldL4Proto,
 }
 
 // fibSel is a fib lookup: flags in nft's order, result type, oif or

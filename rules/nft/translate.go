@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
 
 	"github.com/perimeter-dev/perimeter/rules"
 )
@@ -104,7 +105,7 @@ func translateTable(o *Objects, nt *nftables.Table, f rules.Family) *irTable {
 			sets[s.Name] = s
 		}
 	}
-	tr := &tableReader{fam: f, sets: sets, cache: map[string]map[string]setKeys{}, ifaces: o.Ifaces, dyn: dynsetTargets(o.Rules, nt)}
+	tr := &tableReader{t: t, fam: f, sets: sets, cache: map[string]map[string]setKeys{}, ifaces: o.Ifaces, dyn: dynsetTargets(o.Rules, nt)}
 	compat := []bool{} // known, if empty: iptables-nft can show a table of policies only
 	for _, r := range o.Rules {
 		if r.Table == nil || r.Table.Name != nt.Name || r.Table.Family != nt.Family || r.Chain == nil {
@@ -161,18 +162,25 @@ func dynsetTargets(rs []*nftables.Rule, nt *nftables.Table) map[string]bool {
 }
 
 // iptablesCompatible reports whether a rule uses only expressions
-// iptables-nft writes (and so reads back).
+// iptables-nft writes (and so reads back). Besides xt extensions it
+// writes matches natively, port ranges as range expressions (1.8.9), and
+// NFLOG as a log with a group; a log without one (nft's own, or LOG)
+// it calls incompatible, as it does sets, ct and fib expressions.
 func iptablesCompatible(es []expr.Any) bool {
 	for _, e := range es {
-		switch e.(type) {
-		case *expr.Meta, *expr.Payload, *expr.Cmp, *expr.Bitwise, *expr.Counter, *expr.Immediate,
-			*expr.Verdict, *expr.Limit, *expr.Log:
+		switch x := e.(type) {
+		case *expr.Meta, *expr.Payload, *expr.Cmp, *expr.Range, *expr.Bitwise, *expr.Counter, *expr.Immediate,
+			*expr.Verdict, *expr.Limit:
+		case *expr.Log:
+			if x.Key&(1<<unix.NFTA_LOG_GROUP) == 0 {
+				return false
+			}
 		case *Unknown:
-			if _, ok := e.(*Unknown).Decoded.(*xtExpr); !ok {
+			if _, ok := x.Decoded.(*xtExpr); !ok {
 				return false
 			}
 		default:
-			return false // iptables-nft 1.8.9 writes no sets, ct or fib expressions
+			return false
 		}
 	}
 	return true

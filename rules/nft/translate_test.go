@@ -225,7 +225,7 @@ func TestTranslateRules(t *testing.T) {
 			&expr.Dynset{SrcRegKey: 1, SetName: "meter", Operation: 1, Exprs: []expr.Any{&expr.Limit{Type: expr.LimitTypePkts, Rate: 3, Unit: expr.LimitTimeMinute, Over: true}}},
 			verdict(expr.VerdictDrop)),
 			[]*Set{{Set: nftables.Set{Table: inetTable, Name: "meter"}, KeyLen: 4}},
-			[]string{"[opaque](update @meter { @nh,96,32 limit rate over 3/minute }) => drop"}},
+			[]string{"[limit](update @meter { @nh,96,32 limit rate over 3/minute }) => drop"}},
 		{"lookup in a set rules fill", cat(&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
 			&expr.Lookup{SourceRegister: 1, SetName: "meter"}, verdict(expr.VerdictDrop)),
 			[]*Set{{Set: nftables.Set{Table: inetTable, Name: "meter", Dynamic: true}, KeyLen: 4}},

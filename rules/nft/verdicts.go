@@ -3,8 +3,11 @@ package nft
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
+	"github.com/perimeter-dev/perimeter/internal/reject"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -74,18 +77,6 @@ const (
 	rejectICMPX = 2 // family-independent code
 )
 
-var (
-	reject4 = map[uint8]string{0: rules.RejectNetUnreach, 1: rules.RejectHostUnreach, 2: rules.RejectProtoUnreach,
-		3: rules.RejectPortUnreach, 9: rules.RejectNetProhib, 10: rules.RejectHostProhib, 13: rules.RejectAdminProhib}
-	reject6 = map[uint8]string{0: rules.RejectNoRoute6, 1: rules.RejectAdminProhib6, 3: rules.RejectAddrUnreach6,
-		4: rules.RejectPortUnreach6, 5: rules.RejectPolicyFail6, 6: rules.RejectRejectRoute6}
-	// ICMPX codes: no-route, port-unreachable, host-unreachable,
-	// admin-prohibited, as the kernel sends them per family.
-	rejectX4   = map[uint8]string{0: rules.RejectNetUnreach, 1: rules.RejectPortUnreach, 2: rules.RejectHostUnreach, 3: rules.RejectAdminProhib}
-	rejectX6   = map[uint8]string{0: rules.RejectNoRoute6, 1: rules.RejectPortUnreach6, 2: rules.RejectAddrUnreach6, 3: rules.RejectAdminProhib6}
-	icmpxNames = map[uint8]string{0: "no-route", 1: "port-unreachable", 2: "host-unreachable", 3: "admin-prohibited"}
-)
-
 // rejectItem builds a reject verdict. fam is the table's family, ctx the
 // packet family the rule's matches fixed ("" when none). Where the ICMP
 // type depends on the packet's family, the verdict has one variant per
@@ -99,13 +90,13 @@ func rejectItem(fam, ctx rules.Family, typ int, code uint8) *verdictItem {
 	case rejectTCP:
 		return &verdictItem{v: rejectWith(rules.RejectTCPReset), text: "reject with tcp reset"}
 	case rejectICMPX:
-		text := "reject with icmpx " + codeName(icmpxNames, code)
+		text := "reject with icmpx " + icmpxText(code)
 		if code == 1 {
 			text = "reject"
 		}
-		return familyVerdicts(pkt, text, lookupReject(rejectX4, code, "icmp"), lookupReject(rejectX6, code, "icmpv6"))
+		return familyVerdicts(pkt, text, icmpxReject(false, code), icmpxReject(true, code))
 	}
-	v4, v6 := lookupReject(reject4, code, "icmp"), lookupReject(reject6, code, "icmpv6")
+	v4, v6 := reject.Name(false, code), reject.Name(true, code)
 	switch pkt {
 	case rules.FamilyIPv4:
 		return &verdictItem{v: rejectWith(v4), text: rejectText("icmp", dtICMPCode, code, 3)}
@@ -122,21 +113,35 @@ func rejectText(proto string, dt dtype, code, dflt uint8) string {
 	return "reject with " + proto + " " + formatValue(dt, []byte{code})
 }
 
-func codeName(names map[uint8]string, code uint8) string {
-	if n, ok := names[code]; ok {
+func icmpxText(code uint8) string {
+	if n, ok := reject.ICMPXName(code); ok {
 		return n
 	}
 	return fmt.Sprint(code)
 }
 
-func lookupReject(m map[uint8]string, code uint8, proto string) string {
-	if s, ok := m[code]; ok {
-		return s
+// icmpxReject is the reject type an icmpx code sends to a packet of the
+// family (the kernel refuses codes it has none for).
+func icmpxReject(v6 bool, code uint8) string {
+	if t, ok := reject.ByICMPX(v6, code); ok {
+		return t.Name
 	}
-	return fmt.Sprintf("%s-unreachable-code-%d", proto, code)
+	return reject.Name(v6, code)
 }
 
 func rejectWith(s string) rules.Verdict { return rules.Verdict{Kind: rules.Reject, RejectWith: s} }
+
+// unknownTarget is an iptables target iptables-nft kept as an xt
+// extension that perimeter cannot read and that may end the packet's
+// walk: the evaluator forks on it. The table's notes name it once.
+func unknownTarget(t *irTable, name, text string) *verdictItem {
+	note := fmt.Sprintf("table %s %s: unknown target %s: it may end the packet's walk, so what follows it is undecided",
+		familyName(t.family), t.name, quote.Q(name))
+	if !slices.Contains(t.notes, note) {
+		t.notes = append(t.notes, note)
+	}
+	return &verdictItem{v: rules.Verdict{Kind: rules.UnknownTarget, Target: name}, text: text}
+}
 
 // familyVerdicts is the verdict v4 for IPv4 packets and v6 for IPv6 ones:
 // one verdict when the family is known or both agree, else a variant per

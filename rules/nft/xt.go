@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/quote"
+	"github.com/perimeter-dev/perimeter/internal/reject"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -128,6 +130,14 @@ func (d *nlDecoder) xtMatch(x *xtExpr) ([]rules.Match, bool) {
 		return []rules.Match{rules.AnyBit(rules.FieldExtHdr, false, "-m "+x.name, bit), rules.Opaque(fmt.Sprintf("xt match %q", x.name))}, true
 	case "recent":
 		return d.xtRecent(x)
+	case "policy":
+		return xtPolicy(b)
+	case "rpfilter":
+		return xtRPFilter(b)
+	case "connlimit":
+		return xtConnlimit(b)
+	case "hashlimit":
+		return xtHashlimit(x.rev, b)
 	case "connmark":
 		if len(b) < 9 || x.rev != 1 {
 			return nil, false
@@ -146,7 +156,9 @@ func (d *nlDecoder) xtMatch(x *xtExpr) ([]rules.Match, bool) {
 		if len(b) < 8 {
 			return nil, false
 		}
-		return []rules.Match{rules.Limit(fmt.Sprintf("-m limit --limit-avg %d --limit-burst %d", ne.Uint32(b), ne.Uint32(b[4:])))}, true
+		avg, burst := ne.Uint32(b), ne.Uint32(b[4:])
+		r := rules.Rate{PerSecond: 10000 / float64(max(avg, 1)), Burst: burst}
+		return []rules.Match{rules.Limit(fmt.Sprintf("limit: avg %s burst %d", xtLimitRate(avg), burst), r, false)}, true
 	}
 	return nil, false
 }
@@ -323,10 +335,22 @@ func xtAddrtype(rev uint32, b []byte) ([]rules.Match, bool) {
 	return out, true
 }
 
-// xtTarget decodes a target extension.
+// xtTarget decodes a target extension. One it cannot decode is recorded
+// when it never ends the walk (rules.NonTerminating), else an unknown
+// target the evaluator forks on.
 func (d *nlDecoder) xtTarget(x *xtExpr) {
+	switch {
+	case d.xtKnownTarget(x):
+	case rules.NonTerminating(x.name):
+		d.add(other("-j " + x.name))
+	default:
+		d.add(unknownTarget(d.tr.t, x.name, fmt.Sprintf("xt target %s", quote.Q(x.name))))
+	}
+}
+
+// xtKnownTarget decodes the targets perimeter reads; false when it cannot.
+func (d *nlDecoder) xtKnownTarget(x *xtExpr) bool {
 	b := x.info
-	text := fmt.Sprintf("xt target %q", x.name)
 	switch x.name {
 	case "LOG":
 		if len(b) >= 32 {
@@ -335,30 +359,30 @@ func (d *nlDecoder) xtTarget(x *xtExpr) {
 				l.Level = logLevels[b[0]]
 			}
 			d.add(&effect{st: rules.Statement{Kind: rules.StmtLog, Log: &l, Text: fmt.Sprintf("-j LOG --log-prefix %q", l.Prefix)}})
-			return
+			return true
 		}
 	case "NFLOG":
 		if len(b) >= 76 {
 			l := rules.Log{Kind: "NFLOG", Group: int(ne.Uint16(b[4:])), Prefix: cstring(b[12:76])}
 			d.add(&effect{st: rules.Statement{Kind: rules.StmtLog, Log: &l, Text: fmt.Sprintf("-j NFLOG --nflog-group %d", l.Group)}})
-			return
+			return true
 		}
 	case "REJECT":
 		if v, ok := xtReject(d.fam, b); ok {
 			d.add(&verdictItem{v: v, text: "-j REJECT --reject-with " + v.RejectWith})
-			return
+			return true
 		}
 	case "MARK":
 		if len(b) >= 8 && x.rev == 2 {
 			st := rules.Statement{Kind: rules.StmtSetMark, Value: ne.Uint32(b), Mask: ne.Uint32(b[4:]),
 				Text: fmt.Sprintf("-j MARK --set-xmark 0x%x/0x%x", ne.Uint32(b), ne.Uint32(b[4:]))}
 			d.add(&effect{st: st})
-			return
+			return true
 		}
 	case "CONNMARK":
 		if st, ok := xtConnmark(x.rev, b); ok {
 			d.add(&effect{st: st})
-			return
+			return true
 		}
 	case "CT":
 		if len(b) >= 2 {
@@ -367,16 +391,16 @@ func (d *nlDecoder) xtTarget(x *xtExpr) {
 			} else {
 				d.add(other("-j CT"))
 			}
-			return
+			return true
 		}
 	case "NOTRACK":
 		d.add(&effect{st: rules.Statement{Kind: rules.StmtNotrack, Text: "-j NOTRACK"}})
-		return
+		return true
 	case "NFQUEUE":
 		if len(b) >= 2 {
 			q := fmt.Sprintf("num %d", ne.Uint16(b))
 			d.add(&verdictItem{v: rules.Verdict{Kind: rules.Queue, Queue: q}, text: "-j NFQUEUE --queue-" + q})
-			return
+			return true
 		}
 	case "DNAT", "REDIRECT":
 		if t, ok := xtNAT(x.rev, d.fam, b); ok {
@@ -385,40 +409,27 @@ func (d *nlDecoder) xtTarget(x *xtExpr) {
 				kind = rules.Redirect
 			}
 			d.add(&verdictItem{v: rules.Verdict{Kind: kind, NAT: t.model()}, text: "-j " + x.name + " " + t.String()})
-			return
+			return true
 		}
 	case "SNAT", "MASQUERADE":
 		d.add(other("-j " + x.name))
 		d.add(&verdictItem{v: rules.Verdict{Kind: rules.Accept}})
-		return
-	case "TRACE", "TCPMSS", "CHECKSUM", "CLASSIFY", "DSCP", "TOS", "TTL", "HL", "SECMARK", "CONNSECMARK",
-		"AUDIT", "IDLETIMER", "LED", "RATEEST", "TEE", "SET":
-		d.add(other("-j " + x.name))
-		return
+		return true
 	}
-	// A target perimeter cannot read: it may end the packet's walk in
-	// any way, so the outcome is the one perimeter cannot tell.
-	d.add(&verdictItem{v: rules.Verdict{Kind: rules.Queue, Queue: text}, text: text})
+	return false
 }
 
-// xtReject decodes REJECT's reject type.
+// xtReject decodes REJECT's reject type: the kernel's numbering of the
+// family's types.
 func xtReject(fam rules.Family, b []byte) (rules.Verdict, bool) {
 	if len(b) < 4 {
 		return rules.Verdict{}, false
 	}
-	with := ne.Uint32(b)
-	v4 := []string{rules.RejectNetUnreach, rules.RejectHostUnreach, rules.RejectProtoUnreach, rules.RejectPortUnreach,
-		"", rules.RejectNetProhib, rules.RejectHostProhib, rules.RejectTCPReset, rules.RejectAdminProhib}
-	v6 := []string{rules.RejectNoRoute6, rules.RejectAdminProhib6, "", rules.RejectAddrUnreach6, rules.RejectPortUnreach6,
-		"", rules.RejectTCPReset, rules.RejectPolicyFail6, rules.RejectRejectRoute6}
-	list := v4
-	if fam == rules.FamilyIPv6 {
-		list = v6
-	}
-	if int(with) >= len(list) || list[with] == "" {
+	t, ok := reject.ByXT(fam == rules.FamilyIPv6, ne.Uint32(b))
+	if !ok {
 		return rules.Verdict{}, false
 	}
-	return rejectWith(list[with]), true
+	return rejectWith(t.Name), true
 }
 
 // xtConnmark decodes CONNMARK's set, save and restore (revisions 1 and
@@ -476,4 +487,102 @@ func xtNAT(rev uint32, fam rules.Family, b []byte) (natTarget, bool) {
 		t.port, t.portHi = binary.BigEndian.Uint16(plo), binary.BigEndian.Uint16(phi)
 	}
 	return t, true
+}
+
+// xtLimitRate spells limit's average, the interval between packets in
+// 1/10000 s, as iptables prints it: the largest unit that keeps it whole.
+func xtLimitRate(avg uint32) string {
+	const scale = 10000
+	units := []struct {
+		name string
+		mult uint64
+	}{{"day", scale * 86400}, {"hour", scale * 3600}, {"min", scale * 60}, {"sec", scale}}
+	period := max(uint64(avg), 1)
+	i := 1
+	for ; i < len(units); i++ {
+		if period > units[i].mult || units[i].mult/period < units[i].mult%period {
+			break
+		}
+	}
+	return fmt.Sprintf("%d/%s", units[i-1].mult/period, units[i-1].name)
+}
+
+// xtPolicy decodes policy's flags (struct xt_policy_info: four 76-byte
+// policy elements, then the flags): --pol none holds for a packet without
+// IPsec, --pol ipsec for one with it; what the elements ask of the
+// security association matters only over IPsec.
+func xtPolicy(b []byte) ([]rules.Match, bool) {
+	const elems, none = 4 * 76, 0x4
+	if len(b) < elems+2 {
+		return nil, false
+	}
+	flags := ne.Uint16(b[elems:])
+	dir, pol := "in", "ipsec"
+	if flags&0x2 != 0 {
+		dir = "out"
+	}
+	if flags&none != 0 {
+		pol = "none"
+	}
+	text := fmt.Sprintf("-m policy --dir %s --pol %s", dir, pol)
+	return []rules.Match{rules.NewMatch(rules.FieldIPsec, pol == "none", text, rules.Point(rules.U8(1)))}, true
+}
+
+// xtRPFilter decodes rpfilter's flags (loose 1, validmark 2, accept-local
+// 4, invert 8), as the iptables reader reads the options.
+func xtRPFilter(b []byte) ([]rules.Match, bool) {
+	if len(b) < 1 {
+		return nil, false
+	}
+	f, text := rules.FieldRPFilter, "-m rpfilter"
+	if b[0]&1 != 0 {
+		f, text = rules.FieldRPFilterLoose, text+" --loose"
+	}
+	if b[0]&8 != 0 {
+		text += " --invert"
+	}
+	return []rules.Match{rules.NewMatch(f, b[0]&8 != 0, text, rules.Point(rules.U8(1)))}, true
+}
+
+// xtConnlimit decodes connlimit (struct xt_connlimit_info: a 16-byte
+// mask, the limit, the flags): it holds beyond the limit, or, inverted
+// (--connlimit-upto), up to it. How many connections a source holds open
+// is its choice.
+func xtConnlimit(b []byte) ([]rules.Match, bool) {
+	if len(b) < 24 {
+		return nil, false
+	}
+	limit, invert := ne.Uint32(b[16:]), ne.Uint32(b[20:])&1 != 0
+	text := fmt.Sprintf("-m connlimit --connlimit-above %d", limit)
+	if invert {
+		text = fmt.Sprintf("-m connlimit --connlimit-upto %d", limit)
+	}
+	return []rules.Match{rules.Chosen(text, invert, fmt.Sprintf("with more than %d connections open", limit))}, true
+}
+
+// xtHashlimit decodes hashlimit's rate, burst and mode: revision 1 keeps
+// them after a 16-byte name, as 32-bit fields in 1/10000 s; revisions 2
+// and 3 after a 255-byte name (256 with padding), as 64-bit ones in
+// 1/1000000 s. A byte rate is no packet rate.
+func xtHashlimit(rev uint32, b []byte) ([]rules.Match, bool) {
+	const above, bytes = 1 << 4, 1 << 5 // XT_HASHLIMIT_INVERT, XT_HASHLIMIT_BYTES
+	var avg, burst uint64
+	var mode uint32
+	switch {
+	case rev == 1 && len(b) >= 28:
+		mode, avg, burst = ne.Uint32(b[16:]), uint64(ne.Uint32(b[20:]))*100, uint64(ne.Uint32(b[24:]))
+	case rev >= 2 && len(b) >= 276:
+		avg, burst, mode = ne.Uint64(b[256:]), ne.Uint64(b[264:]), ne.Uint32(b[272:])
+	default:
+		return nil, false
+	}
+	r := rules.Rate{Burst: uint32(burst)}
+	if mode&bytes == 0 && avg > 0 {
+		r.PerSecond = 1e6 / float64(avg)
+	}
+	text := fmt.Sprintf("-m hashlimit --hashlimit-upto %s", r)
+	if mode&above != 0 {
+		text = fmt.Sprintf("-m hashlimit --hashlimit-above %s", r)
+	}
+	return []rules.Match{rules.Limit(text, r, mode&above != 0)}, true
 }
