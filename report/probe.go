@@ -160,7 +160,7 @@ func ProgressLine(p probe.Progress, width int) string {
 	bar := strings.Repeat("#", filled) + strings.Repeat(".", width-filled)
 	line := fmt.Sprintf("%s [%s] %3.0f%% %d/%d ports, %d open, %v", p.Proto, bar, 100*frac, p.Done, p.Total, p.Open, p.Elapsed.Round(100*time.Millisecond))
 	if p.Phase != "" && p.Phase != "probing" {
-		line += " (" + p.Phase + ": waiting out the target's ICMP limit)"
+		line += " (" + p.Phase + ": re-probing at the rate the answers come)"
 	}
 	return line
 }

@@ -20,11 +20,11 @@ func main() {
 	cfg := config{}
 	flag.StringVar(&cfg.perimeter, "perimeter", "perimeter", "perimeter binary")
 	flag.StringVar(&cfg.nmap, "nmap", "nmap", "nmap binary")
-	flag.IntVar(&cfg.rounds, "rounds", 5, "rounds per target (each runs both tools, alternating which goes first)")
-	targets := flag.String("targets", "drop,reject", "targets to run: drop, reject")
+	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds per target (each runs both tools, alternating which goes first)")
+	names := flag.String("targets", strings.Join(targetNames, ","), "targets to run: "+strings.Join(targetNames, ", "))
 	hold := flag.Bool("hold", false, "build the first target's lab, print its namespaces and keep it until Ctrl-C")
 	flag.Parse()
-	cfg.targets = strings.Split(*targets, ",")
+	cfg.targets = strings.Split(*names, ",")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	do := run
@@ -48,7 +48,7 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 	for _, name := range cfg.targets {
 		tg, ok := targets[name]
 		if !ok {
-			return fmt.Errorf("unknown target %q (want drop or reject)", name)
+			return fmt.Errorf("unknown target %q (want one of %s)", name, strings.Join(targetNames, ", "))
 		}
 		res, err := benchTarget(ctx, cfg, tg, w)
 		if err != nil {
@@ -64,14 +64,14 @@ func run(ctx context.Context, cfg config, w io.Writer) error {
 func holdLab(ctx context.Context, cfg config, w io.Writer) error {
 	tg, ok := targets[cfg.targets[0]]
 	if !ok {
-		return fmt.Errorf("unknown target %q (want drop or reject)", cfg.targets[0])
+		return fmt.Errorf("unknown target %q (want one of %s)", cfg.targets[0], strings.Join(targetNames, ", "))
 	}
 	l, err := newLab(ctx, tg)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	fmt.Fprintf(w, "%s-policy lab: target netns %s (%s), prober netns %s; Ctrl-C removes it\n", tg.name, l.Target, l.TargetAddr(false), l.Prober)
+	fmt.Fprintf(w, "%s lab (%s): target netns %s (%s), prober netns %s; Ctrl-C removes it\n", tg.name, tg.about, l.Target, l.TargetAddr(false), l.Prober)
 	<-ctx.Done()
 	return nil
 }

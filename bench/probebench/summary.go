@@ -9,7 +9,7 @@ import (
 
 // targetResult collects one target's runs per tool.
 type targetResult struct {
-	target string
+	target target
 	runs   map[string][]runResult
 }
 
@@ -20,12 +20,16 @@ func (t *targetResult) add(tool string, r runResult) {
 	t.runs[tool] = append(t.runs[tool], r)
 }
 
-// toolSummary is a tool's median time, worst misclassification and peak
-// memory over the rounds.
+func (t *targetResult) median(tool string) float64 { return summarizeRuns(t.runs[tool]).median }
+
+// toolSummary is a tool's median time, worst misclassification and
+// unknown count, and peak memory over the rounds.
 type toolSummary struct {
 	median   float64
 	wrong    int
+	unknown  int
 	maxRSSMB int64
+	progress string
 }
 
 func summarizeRuns(rs []runResult) toolSummary {
@@ -33,8 +37,9 @@ func summarizeRuns(rs []runResult) toolSummary {
 	var secs []float64
 	for _, r := range rs {
 		secs = append(secs, r.seconds)
-		s.wrong = max(s.wrong, r.wrong)
+		s.wrong, s.unknown = max(s.wrong, r.wrong), max(s.unknown, r.unknown)
 		s.maxRSSMB = max(s.maxRSSMB, r.maxRSSKB/1024)
+		s.progress = r.progress
 	}
 	slices.Sort(secs)
 	if n := len(secs); n > 0 {
@@ -44,17 +49,21 @@ func summarizeRuns(rs []runResult) toolSummary {
 }
 
 func summarize(w io.Writer, cfg config, all []targetResult) {
-	fmt.Fprintf(w, "\nperimeter: %s\nnmap:      %s\n", strings.Join(perimeterTool(cfg.perimeter).args, " "), strings.Join(nmapTool(cfg.nmap).args, " "))
-	fmt.Fprintf(w, "%d rounds per target; median wall time; most misclassified ports in any round; peak RSS\n\n", cfg.rounds)
-	fmt.Fprintf(w, "%-8s %-16s %-16s %-8s %-14s %-14s %s\n", "target", "perimeter", "nmap", "ratio", "perimeter err", "nmap err", "peak RSS perimeter/nmap")
+	fmt.Fprintf(w, "\nperimeter: %s\nnmap:      %s\n", strings.Join(perimeterTool(cfg.perimeter, targets["drop"]).args, " "), strings.Join(nmapTool(cfg.nmap, targets["drop"]).args, " "))
+	fmt.Fprintf(w, "udp:       perimeter --protocol udp; nmap -sU -T4 -p- -n -Pn --host-timeout <perimeter's median>\n")
+	fmt.Fprintf(w, "%d rounds per target; median wall time; most misclassified / unknown ports in any round; peak RSS\n\n", cfg.rounds)
+	fmt.Fprintf(w, "| target | perimeter | nmap | ratio | perimeter wrong/unknown | nmap wrong/unknown | peak RSS perimeter / nmap |\n|---|---|---|---|---|---|---|\n")
 	for _, t := range all {
 		p, n := summarizeRuns(t.runs["perimeter"]), summarizeRuns(t.runs["nmap"])
 		ratio := 0.0
 		if p.median > 0 {
 			ratio = n.median / p.median
 		}
-		fmt.Fprintf(w, "%-8s %-16s %-16s %-8s %-14d %-14d %d MB / %d MB\n", t.target,
-			fmt.Sprintf("%.2f s", p.median), fmt.Sprintf("%.2f s", n.median), fmt.Sprintf("%.1fx", ratio),
-			p.wrong, n.wrong, p.maxRSSMB, n.maxRSSMB)
+		nmapErr := fmt.Sprintf("%d / %d", n.wrong, n.unknown)
+		if n.progress != "" {
+			nmapErr = n.progress
+		}
+		fmt.Fprintf(w, "| %s | %.2f s | %.2f s | %.1fx | %d / %d | %s | %d MB / %d MB |\n", t.target.name,
+			p.median, n.median, ratio, p.wrong, p.unknown, nmapErr, p.maxRSSMB, n.maxRSSMB)
 	}
 }

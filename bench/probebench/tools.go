@@ -22,27 +22,41 @@ type tool struct {
 	parse func([]byte) (map[uint16]probe.State, error)
 }
 
-func perimeterTool(bin string) tool {
-	return tool{"perimeter", []string{bin, "probe", "198.18.0.1", "--mode", "syn", "--ports", "all", "--output", "json"}, parsePerimeter}
+func perimeterTool(bin string, t target) tool {
+	return tool{"perimeter", []string{bin, "probe", "198.18.0.1", "--mode", "syn", "--protocol", t.proto, "--ports", "all", "--output", "json"}, parsePerimeter}
 }
 
-func nmapTool(bin string) tool {
+func nmapTool(bin string, t target) tool {
 	return tool{"nmap", []string{bin, "-sS", "-T4", "-p-", "-n", "-Pn", "--reason", "-oX", "-", "198.18.0.1"}, parseNmap}
+}
+
+// nmapUDPTool runs nmap -sU for as long as perimeter took (an exact UDP
+// scan of every port takes nmap hours when the target limits its ICMP):
+// the result is how far it got.
+func nmapUDPTool(bin string, budget float64) tool {
+	secs := fmt.Sprintf("%ds", max(1, int(budget+0.5)))
+	return tool{"nmap", []string{bin, "-sU", "-T4", "-p-", "-n", "-Pn", "--reason", "--host-timeout", secs, "--stats-every", "2s", "-oX", "-", "198.18.0.1"}, parseNmap}
 }
 
 // runResult is one timed run.
 type runResult struct {
 	seconds  float64
 	maxRSSKB int64
-	wrong    int
+	wrong    int    // ports in another state than the rules give (missing included)
+	unknown  int    // ports the tool could not tell
 	first    string // the first misclassified port
+	progress string // how far nmap -sU got
 }
 
-func (r runResult) example() string {
-	if r.first == "" {
-		return ""
+func (r runResult) verdict() string {
+	if r.progress != "" {
+		return r.progress
 	}
-	return " (e.g. " + r.first + ")"
+	s := fmt.Sprintf("%d misclassified, %d unknown", r.wrong, r.unknown)
+	if r.first != "" {
+		s += " (e.g. " + r.first + ")"
+	}
+	return s
 }
 
 // runTool runs t in the prober namespace (ip netns exec) under measureMode.
@@ -58,28 +72,57 @@ func runTool(ctx context.Context, l *sandbox.Lab, t tool, tg target) (runResult,
 	if err != nil {
 		return r, fmt.Errorf("%w: %s", err, stderr)
 	}
+	if pct, ok := nmapProgress(out.Bytes()); ok && tg.proto == "udp" && t.name == "nmap" {
+		r.progress = pct
+		return r, nil
+	}
 	states, err := t.parse(out.Bytes())
 	if err != nil {
 		return r, err
 	}
-	r.wrong, r.first = compare(states, tg)
+	r.wrong, r.unknown, r.first = compare(states, tg)
 	return r, nil
 }
 
-// compare counts the ports whose state differs from the rules'; a port
-// missing from the output counts too.
-func compare(states map[uint16]probe.State, tg target) (int, string) {
-	wrong, first := 0, ""
+// compare counts the ports whose state differs from the rules' (a port
+// missing from the output counts too) and the ports left unknown.
+func compare(states map[uint16]probe.State, tg target) (wrong, unknown int, first string) {
 	for p := 1; p <= 65535; p++ {
 		want, got := tg.expected(uint16(p)), states[uint16(p)]
-		if got != want {
+		switch {
+		case got == want:
+		case got == probe.Unknown:
+			unknown++
+		default:
 			wrong++
 			if first == "" {
 				first = fmt.Sprintf("%d: %s, want %s", p, orNone(got), want)
 			}
 		}
 	}
-	return wrong, first
+	return wrong, unknown, first
+}
+
+// nmapProgress reads how far a scan that ran out of time got: nmap's last
+// taskprogress, and whether it gave up on the host.
+func nmapProgress(out []byte) (string, bool) {
+	var run struct {
+		Progress []struct {
+			Task      string `xml:"task,attr"`
+			Percent   string `xml:"percent,attr"`
+			Remaining string `xml:"remaining,attr"`
+		} `xml:"taskprogress"`
+		Hosts []struct{} `xml:"host"`
+	}
+	if err := xml.Unmarshal(out, &run); err != nil || len(run.Progress) == 0 {
+		return "", false
+	}
+	last := run.Progress[len(run.Progress)-1]
+	s := fmt.Sprintf("%s %s%% done, %s s still to go by its own estimate", last.Task, last.Percent, last.Remaining)
+	if len(run.Hosts) == 0 || bytes.Contains(out, []byte("timedout=\"true\"")) {
+		s += "; host timed out, no port states reported"
+	}
+	return s, true
 }
 
 func orNone(s probe.State) string {
@@ -95,10 +138,8 @@ func parsePerimeter(out []byte) (map[uint16]probe.State, error) {
 		return nil, err
 	}
 	m := map[uint16]probe.State{}
-	for _, r := range rep.Results {
-		if r.Proto == "tcp" {
-			m[r.Port] = r.State
-		}
+	for _, r := range rep.Results { // one protocol a run
+		m[r.Port] = r.State
 	}
 	return m, nil
 }
@@ -150,7 +191,7 @@ func nmapState(state, reason string) probe.State {
 		return probe.Open
 	case state == "closed":
 		return probe.Closed
-	case state == "filtered" && reason == "no-response":
+	case (state == "filtered" || state == "open|filtered") && reason == "no-response":
 		return probe.Stealth
 	case state == "filtered" && (strings.Contains(reason, "unreach") || strings.Contains(reason, "prohibited")):
 		return probe.Rejected

@@ -25,6 +25,7 @@ type probeOptions struct {
 	source    string
 	maxRate   float64
 	wait      time.Duration
+	srcPort   uint16
 }
 
 func newProbeCmd() *cobra.Command {
@@ -39,12 +40,17 @@ trip. Probes go to TARGET and nowhere else.
 
 TCP uses raw SYNs when the process may open raw sockets (root or
 CAP_NET_RAW) and plain connect() otherwise; UDP needs no privilege. Silent
-ports are retried, the rate backs off when replies go missing, and ports
-that may have been silenced by the target's ICMP rate limit are re-probed
-slowly (up to --rate-limit-wait). Ctrl-C stops at once and prints what was
+ports are retried, the rate backs off when replies go missing, and the
+silent ports of ranges whose answers are rate-limited (a limit on a reject
+rule, the kernel's ICMP limit) are re-probed at the rate the answers come,
+up to --rate-limit-wait; until settled they are unknown (rate-limited),
+never stealth. A target that answers no ARP or neighbour discovery is an
+error (exit 3): nothing reached it. --source-port probes from a fixed
+source port, as nmap -g does. Ctrl-C stops at once and prints what was
 found. --output json is the format the audit imports from a remote vantage.`,
 		Example: `  perimeter probe 198.18.0.1 --ports all
-  perimeter probe db.example.net --protocol tcp,udp --ports top,5432 --output json`,
+  perimeter probe db.example.net --protocol tcp,udp --ports top,5432 --output json
+  perimeter probe 198.18.0.1 --protocol udp --ports all --source-port 53`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runProbe(cmd, o, args[0]) },
 	}
@@ -55,7 +61,8 @@ found. --output json is the format the audit imports from a remote vantage.`,
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 	f.StringVar(&o.source, "source", "", "address to probe from (default: the route's)")
 	f.Float64Var(&o.maxRate, "max-rate", 0, "most packets a second (default: as fast as replies keep up)")
-	f.DurationVar(&o.wait, "rate-limit-wait", probe.DefaultRateLimitWait, "longest slow re-probing of ports the target's ICMP rate limit may have silenced")
+	f.DurationVar(&o.wait, "rate-limit-wait", probe.DefaultRateLimitWait, "longest paced re-probing of the silent ports of ranges whose answers are rate-limited (0: none; those ports are then unknown)")
+	f.Uint16Var(&o.srcPort, "source-port", 0, "probe from this source port, like nmap -g (rules that accept by source port, e.g. --sport 53, let such probes in)")
 	return cmd
 }
 
@@ -92,7 +99,7 @@ func runProbe(cmd *cobra.Command, o *probeOptions, target string) error {
 }
 
 func (o *probeOptions) parse() ([]probe.Job, probe.Options, error) {
-	opts := probe.Options{Mode: probe.Mode(o.mode), MaxRate: o.maxRate, RateLimitWait: o.wait}
+	opts := probe.Options{Mode: probe.Mode(o.mode), MaxRate: o.maxRate, RateLimitWait: o.wait, SourcePort: o.srcPort}
 	if !slices.Contains([]probe.Mode{probe.ModeAuto, probe.ModeConnect, probe.ModeSyn}, opts.Mode) {
 		return nil, opts, badInput("--mode %q: want auto, connect or syn", o.mode)
 	}
@@ -162,6 +169,9 @@ func isLocalAddr(a netip.Addr) bool {
 func probeError(err error) error {
 	if errors.Is(err, probe.ErrNoRawSocket) || errors.Is(err, probe.ErrUnsupported) {
 		return hostError{err}
+	}
+	if errors.Is(err, probe.ErrNoNeighbor) {
+		return hostError{fmt.Errorf("%w: no port has a state", err)}
 	}
 	if errors.Is(err, probe.ErrBadTarget) {
 		return usageError{err}

@@ -2,27 +2,40 @@ package probe
 
 import "time"
 
-// lossSeen: replies that are no ICMP error went missing, or the receive
-// queue overflowed.
-func (e *engine) lossSeen() bool {
-	return e.stats.AnsweredOnRetry > e.icmpOnRetry || e.stats.ReceiveDrops > 0
+// lossOutside: replies that are no ICMP error went missing outside the
+// rate-limited ranges (a port answered only a retry), or the receive
+// queue overflowed. Inside those ranges the limit explains it.
+func (e *engine) lossOutside() bool {
+	if e.stats.ReceiveDrops > 0 {
+		return true
+	}
+	for i, s := range e.st {
+		if s.retryAns && !e.res[i].icmp() && e.regionOf(e.ports[i]) == nil {
+			return true
+		}
+	}
+	return false
 }
 
-// retryAnswered counts a port that answered only a retry. A missing RST or
-// SYN/ACK means packets were lost: slow down. A missing ICMP error is more
-// likely the target's ICMP rate limit, which no rate of ours avoids.
-func (e *engine) retryAnswered(a answer) {
+// retryAnswered counts a port of the fast pass that answered only a retry.
+// A missing RST or SYN/ACK means packets were lost, or a limit held them
+// back: slow down either way. A missing ICMP error is more likely the
+// target's ICMP rate limit, which no rate of ours avoids.
+func (e *engine) retryAnswered(i int32, a answer) {
 	e.stats.AnsweredOnRetry++
-	if a.icmp {
-		e.icmpOnRetry++
-		return
+	e.st[i].retryAns = true
+	if !a.icmp {
+		e.pace.loss(a.at)
 	}
-	e.pace.loss(a.at)
 }
 
 // handle takes one answer from the transport.
 func (e *engine) handle(a answer) {
 	i := e.index[a.port]
+	if i >= 0 && e.st[i].canary == canaryOut && a.local == nil && shapeOf(Result{State: a.state, Reason: a.reason, From: a.from}) == shapeOf(e.res[i]) {
+		e.st[i].canary = canaryBack
+		return
+	}
 	if i < 0 || e.st[i].phase == phaseDone || e.st[i].tries == 0 {
 		return // not ours, already decided, or never asked
 	}
@@ -41,20 +54,17 @@ func (e *engine) answered(i int32, a answer) {
 		e.stats.Late++
 	}
 	if s.tries == 1 || e.phase == phaseSlow {
-		// slow probes are spaced by more than a timeout: unambiguous
+		// paced probes are spaced by more than a timeout: unambiguous
 		e.rtt.sample(rtt)
 	}
-	if s.tries > 1 && a.reason != ReasonNoNeighbor { // our own kernel, after its ARP or ND timeout
-		e.retryAnswered(a)
-	}
-	if a.reason == ReasonNoNeighbor {
+	switch {
+	case a.reason == ReasonNoNeighbor: // our own kernel, after its ARP or ND timeout
 		e.noNeighbor = true
+	case s.tries > 1 && e.phase == phaseFast:
+		e.retryAnswered(i, a)
 	}
 	e.land(i)
-	s.phase, s.icmp = phaseDone, a.icmp
-	if a.icmp {
-		e.icmpAnswers++
-	}
+	s.phase = phaseDone
 	e.stats.Answered++
 	e.res[i] = Result{State: a.state, Reason: a.reason, From: a.from, TTL: a.ttl, RTT: max(rtt, 0), Error: a.detail}
 }

@@ -30,7 +30,7 @@ type connectTransport struct {
 
 func newConnectTransport(e *env) *connectTransport {
 	return &connectTransport{
-		env: e, bindSrc: e.opts.Source.IsValid(),
+		env: e, bindSrc: e.opts.Source.IsValid() || e.opts.SourcePort != 0,
 		out: make(chan answer, answerQueue), done: make(chan struct{}),
 		conns: map[uint16]*os.File{},
 	}
@@ -65,7 +65,7 @@ func (t *connectTransport) dial(port uint16) (int, error) {
 	err = errors.Join(setRecvErr(fd, t.env.v6),
 		unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0}))
 	if err == nil && t.bindSrc {
-		err = bindSource(fd, t.env.src)
+		err = t.bind(fd)
 	}
 	if err == nil {
 		err = unix.Connect(fd, sockaddr(t.env.dst, port))
@@ -78,6 +78,17 @@ func (t *connectTransport) dial(port uint16) (int, error) {
 		return -1, fmt.Errorf("connect: %w", err)
 	}
 	return fd, nil
+}
+
+// bind sets the source; many sockets share a fixed source port, each
+// connected to another destination port (SO_REUSEADDR lets them).
+func (t *connectTransport) bind(fd int) error {
+	if t.env.opts.SourcePort != 0 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return err
+		}
+	}
+	return bindSource(fd, t.env.src, t.env.opts.SourcePort)
 }
 
 // wait classifies the socket when the handshake ends; a socket closed by

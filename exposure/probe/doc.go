@@ -11,11 +11,18 @@
 // arrives with the port it answers, and common services get a payload they
 // answer (DNS, NTP, SNMP, ...).
 //
-// All modes share one scheduler: sends are paced by a rate that grows while
-// replies come back and halves when they go missing, all silent ports wait
-// out one adaptive timeout together, only silent ports are retried, and when
-// the target's ICMP rate limit may have eaten answers the silent ports are
-// re-probed slowly until their silence is confirmed or the wait budget ends.
-// The number of probes in flight stays below the prober's ephemeral ports,
-// open-file limit and free conntrack entries.
+// All modes share one scheduler: ports go in random order (as nmap's do),
+// sends are paced by a rate that grows while replies come back and halves
+// when they go missing, all silent ports wait out one adaptive timeout
+// together, and only silent ports are retried. Then the answers are
+// weighed: ports that answered alike (a RST, one ICMP code) with many
+// silent ports between them mark a range whose answers a limit held back
+// (a limit rule in front of a reject, the kernel's ICMP limit). Only the
+// silent ports of such a range are suspects; they are re-probed in bursts
+// at the rate its answers come, and a silence counts as stealth only when
+// later answers of the same range in the same burst prove the limit had
+// room. Until then a suspect is unknown (rate-limited). Ranges the rules
+// state are limited (Options.Paced) are paced from the start. The number
+// of probes in flight stays below the prober's ephemeral ports, open-file
+// limit and free conntrack entries.
 package probe

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"math/rand/v2"
 	"time"
 )
 
@@ -15,14 +16,15 @@ type engineConfig struct {
 	maxTimeout    time.Duration
 	maxRate       float64
 	rateLimitWait time.Duration
+	// paced are the ranges the rules say are rate-limited.
+	paced []Pace
 	// counters reads the target's ICMP rate-limit counters; nil when the
 	// target's namespace is not ours.
 	counters func() (uint64, error)
 	progress func(Progress)
-	// slowPace spaces slow probes without counters; neighborWait is how
-	// long a silent target is listened to for a failed ARP or neighbour
-	// discovery.
-	slowPace, neighborWait time.Duration
+	// neighborWait is how long a silent target is listened to for a
+	// failed ARP or neighbour discovery.
+	neighborWait time.Duration
 }
 
 // Tuning of the engine's loop.
@@ -32,9 +34,6 @@ const (
 	maxLocalErrors  = 6
 	localBackoff    = 5 * time.Millisecond
 	abortAfterLocal = 64 // consecutive local errors: the prober cannot send at all
-	slowBatchMax    = 32
-	slowPauseMin    = 250 * time.Millisecond
-	slowPauseMax    = 2 * time.Second
 	minWindow       = 16
 )
 
@@ -48,12 +47,13 @@ const (
 type portPhase uint8
 
 const (
-	phaseNew         portPhase = iota // not sent yet
-	phaseFlying                       // sent, waiting for an answer
-	phaseWaiting                      // queued for another try
-	phaseSilent                       // out of tries, no answer
-	phaseUnconfirmed                  // silent, but the target's rate limit may be why
-	phaseDone                         // answered or decided
+	phaseNew     portPhase = iota // not sent yet
+	phaseFlying                   // sent, waiting for an answer
+	phaseWaiting                  // queued for another try
+	phaseSilent                   // out of tries, no answer
+	phaseSuspect                  // silent in a rate-limited range: not settled
+	phaseHeld                     // in a range the rules say is rate-limited: paced, never in the fast pass
+	phaseDone                     // answered or decided
 )
 
 type portState struct {
@@ -61,9 +61,20 @@ type portState struct {
 	tries     uint16
 	localErrs uint8
 	phase     portPhase
-	icmp      bool // answered with an ICMP error
-	confirmed bool // silent, and the slow phase confirmed it
+	retryAns  bool // answered only a retry
+	confirmed bool // silent while its range's limit had room to answer
+	canary    canaryState
 }
+
+// canaryState follows an answered port probed again to prove that its
+// range's limit had room.
+type canaryState uint8
+
+const (
+	canaryNone canaryState = iota
+	canaryOut              // sent, no answer yet
+	canaryBack             // answered as before
+)
 
 // flight is a probe waiting for its answer, oldest first; it is stale
 // once its port was answered or sent again.
@@ -73,42 +84,46 @@ type flight struct {
 }
 
 // engine probes one protocol's ports over a transport: it paces the sends,
-// waits one adaptive timeout for all silent ports together (a port's wait
-// starts when it is sent, so sending never stops for silence), retries
-// only silent ports, and re-probes slowly when the target's ICMP rate limit
-// may have eaten answers.
+// in random order, waits one adaptive timeout for all silent ports
+// together (a port's wait starts when it is sent, so sending never stops
+// for silence), retries only silent ports, and then re-probes the silent
+// ports of ranges whose answers were rate-limited, at the rate the
+// answers allow.
 type engine struct {
-	cfg      engineConfig
-	t        transport
-	ports    []uint16
-	index    []int32 // port → position in ports, -1 when not probed
-	st       []portState
-	res      []Result
-	fresh    int     // next never-sent position
-	retry    []int32 // positions queued for another try
-	flights  []flight
-	head     int // first live entry of flights
-	inFlight int
-	maxTries int
-	rtt      rttEstimator
-	pace     *pacer
-	stats    Stats
-	start    time.Time
-	lastTick time.Time
-	phase    string
+	cfg        engineConfig
+	t          transport
+	ports      []uint16
+	index      []int32 // port → position in ports, -1 when not probed
+	st         []portState
+	res        []Result
+	order      []int32 // positions of the fast pass, shuffled
+	fresh      int     // next never-sent entry of order
+	retry      []int32 // positions queued for another try
+	batch      []int32 // the send burst's positions, reused
+	batchPorts []uint16
+	flights    []flight
+	head       int // first live entry of flights
+	inFlight   int
+	maxTries   int
+	rtt        rttEstimator
+	pace       *pacer
+	stats      Stats
+	start      time.Time
+	lastTick   time.Time
+	phase      string
 	// noNeighbor: the prober's kernel could not resolve the target's link
-	// address, so silence means nothing reached it.
-	noNeighbor    bool
-	icmpOnRetry   int
-	icmpAnswers   int
-	fastTook      time.Duration
-	slowEnd       time.Time
-	slowNext      time.Time // without counters: no slow probe before
-	seenDrops     uint64
-	localStreak   int
-	abortErr      error
-	counters0     uint64
-	countersKnown bool
+	// address, so nothing reached it.
+	noNeighbor bool
+	// analysed: the fast pass ended and its silences were weighed, so a
+	// silent port outside every rate-limited range is stealth.
+	analysed    bool
+	fastTook    time.Duration
+	regions     []*region
+	seenDrops   uint64
+	localStreak int
+	abortErr    error
+	counters0   uint64
+	countersOK  bool
 }
 
 func newEngine(t transport, ports []uint16, cfg engineConfig) *engine {
@@ -125,8 +140,26 @@ func newEngine(t transport, ports []uint16, cfg engineConfig) *engine {
 	for i, p := range ports {
 		e.index[p] = int32(i)
 	}
+	e.order = e.shuffled()
 	e.stats.Window, e.stats.WindowLimit = cfg.window, cfg.windowLimit
 	return e
+}
+
+// shuffled lists the positions of the fast pass in random order, as nmap
+// does: the answers a rate limit lets through then fall all over its
+// range, not at its start, so the range shows. Held ports wait for their
+// paced phase.
+func (e *engine) shuffled() []int32 {
+	order := make([]int32, 0, len(e.ports))
+	for i, p := range e.ports {
+		if inPaces(e.cfg.paced, p) {
+			e.st[i].phase = phaseHeld
+			continue
+		}
+		order = append(order, int32(i))
+	}
+	rand.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+	return order
 }
 
 // run probes every port and returns one Result per port, in order.
@@ -134,42 +167,43 @@ func (e *engine) run(ctx context.Context) ([]Result, Stats) {
 	e.start = time.Now()
 	e.pace = newPacer(initialRate, minRate, e.cfg.maxRate, e.start)
 	e.readCounters0()
-	ok := e.normal(ctx)
+	ok := e.loop(ctx, e.idle) && e.awaitNeighbor(ctx) && e.retryLosses(ctx)
 	e.fastTook = time.Since(e.start)
-	if ok {
-		ok = e.awaitNeighbor(ctx)
-	}
-	if ok && e.hasSilent() && !e.noNeighbor {
-		e.rateLimitPhase(ctx)
+	if ok && !e.noNeighbor && e.abortErr == nil {
+		e.analysed = true
+		e.regions = append(e.regions, e.pacedRegions()...)
+		e.settle(ctx)
 	}
 	e.finish()
 	return e.res, e.stats
 }
 
-// normal runs the fast phase, and runs it again for the ports that earn
-// more retries when replies went missing.
-func (e *engine) normal(ctx context.Context) bool {
+func (e *engine) idle() bool {
+	return e.abortErr != nil || (e.fresh == len(e.order) && len(e.retry) == 0 && e.inFlight == 0)
+}
+
+// retryLosses finds the rate-limited ranges; when replies went missing
+// outside them (lost on the way, not held back by a limit), the silent
+// ports outside them earn more tries.
+func (e *engine) retryLosses(ctx context.Context) bool {
 	for {
+		e.regions = e.findRegions()
+		if !e.lossOutside() || !e.requeueSilent() {
+			return true
+		}
 		if !e.loop(ctx, e.idle) {
 			return false
-		}
-		if e.abortErr != nil || !e.lossSeen() || e.rateLimitHint() || !e.requeueSilent() {
-			return true
 		}
 	}
 }
 
-func (e *engine) idle() bool {
-	return e.abortErr != nil || (e.fresh == len(e.ports) && len(e.retry) == 0 && e.inFlight == 0)
-}
-
-// requeueSilent gives silent ports the extra tries that missing replies
-// earn.
+// requeueSilent gives the silent ports outside rate-limited ranges the
+// extra tries that missing replies earn.
 func (e *engine) requeueSilent() bool {
 	e.maxTries = max(e.maxTries, 1+maxRetries)
 	n := 0
 	for i := range e.st {
-		if s := &e.st[i]; s.phase == phaseSilent && int(s.tries) < e.maxTries {
+		if s := &e.st[i]; s.phase == phaseSilent && int(s.tries) < e.maxTries && e.regionOf(e.ports[i]) == nil {
 			s.phase = phaseWaiting
 			e.retry = append(e.retry, int32(i))
 			n++
@@ -204,15 +238,5 @@ func (e *engine) readCounters0() {
 		return
 	}
 	c, err := e.cfg.counters()
-	e.counters0, e.countersKnown = c, err == nil
-}
-
-// rateLimitHint: the target's counters moved, or (without them) a port
-// answered with ICMP only when asked again.
-func (e *engine) rateLimitHint() bool {
-	if e.countersKnown {
-		c, err := e.cfg.counters()
-		return err != nil || c > e.counters0
-	}
-	return e.icmpOnRetry > 0
+	e.counters0, e.countersOK = c, err == nil
 }

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -65,7 +66,7 @@ func testConfig() engineConfig {
 		proto: "tcp", retries: 1, window: 4096, windowLimit: "mode",
 		minTimeout: 20 * time.Millisecond, maxTimeout: 500 * time.Millisecond,
 		maxRate: 1e6, rateLimitWait: 10 * time.Second,
-		slowPace: 20 * time.Millisecond, neighborWait: 300 * time.Millisecond,
+		neighborWait: 300 * time.Millisecond,
 	}
 }
 
@@ -129,38 +130,55 @@ func TestEngineClassifies(t *testing.T) {
 		case 2:
 			want, tries = Rejected, 1
 		}
-		if r.State != want || r.Tries != tries || r.Proto != "tcp" {
+		// silent ports among ports that answered alike are probed
+		// again until a later answer proves their silence
+		if r.State != want || r.Tries < tries || (want != Stealth && r.Tries != tries) || r.Proto != "tcp" {
 			t.Errorf("port %d: got %s after %d tries, want %s after %d", r.Port, r, r.Tries, want, tries)
 		}
 	}
-	if st.Answered != 30 || st.Retried != 70 || st.SRTT == 0 || st.TargetRateLimited != 0 {
+	if st.Answered != 30 || st.Retried < 70 || st.SRTT == 0 || st.TargetRateLimited != 0 {
 		t.Errorf("stats %+v", st)
 	}
 }
 
-// TestEngineRetriesLostReplies: replies that go missing are found by
-// retries, slow the rate down, and earn more retries.
+// TestEngineRetriesLostReplies: SYN/ACKs that go missing are found by
+// retries, slow the rate down, and earn the silent ports more retries;
+// RSTs that come only on retries mark a range whose silent ports are
+// re-probed until a later answer proves their silence.
 func TestEngineRetriesLostReplies(t *testing.T) {
 	f := newFake(func(p uint16, try int) (reply, time.Duration, bool) {
 		switch {
 		case p <= 10:
-			return reset, fast, try >= 2
+			return synAck, fast, try >= 2
 		case p <= 12:
-			return reset, fast, try >= 3
+			return synAck, fast, try >= 3
+		case p >= 100 && p <= 110:
+			return reset, fast, try >= 2
 		}
 		return reply{}, 0, false
 	})
-	res, st := runFake(t, f, portList(1, 20), testConfig())
+	res, st := runFake(t, f, portList(1, 200), testConfig())
 	for p := uint16(1); p <= 12; p++ {
+		expect(t, res, p, Open, ReasonSynAck)
+	}
+	for p := uint16(100); p <= 110; p++ {
 		expect(t, res, p, Closed, ReasonReset)
 	}
 	expect(t, res, 13, Stealth, ReasonNoResponse)
-	if st.AnsweredOnRetry != 12 || st.Backoffs == 0 {
+	expect(t, res, 111, Stealth, ReasonNoResponse)
+	if st.AnsweredOnRetry != 23 || st.Backoffs == 0 {
 		t.Errorf("stats %+v", st)
 	}
-	if n := f.tries[20]; n != 1+maxRetries {
+	if n := f.tries[200]; n != 1+maxRetries {
 		t.Errorf("silent port tried %d times, want %d", n, 1+maxRetries)
 	}
+}
+
+// runSorted runs the engine with its ports in order, not shuffled.
+func runSorted(ctx context.Context, f *fakeTransport, ports []uint16, cfg engineConfig) ([]Result, Stats) {
+	e := newEngine(f, ports, cfg)
+	slices.Sort(e.order)
+	return e.run(ctx)
 }
 
 // TestEngineLateAnswer: an answer after the port's timeout, while it waits
@@ -174,7 +192,7 @@ func TestEngineLateAnswer(t *testing.T) {
 	})
 	cfg := testConfig()
 	cfg.maxRate = 5000 // the fresh ports take 0.6 s
-	res, st := runFake(t, f, portList(1, 3000), cfg)
+	res, st := runSorted(t.Context(), f, portList(1, 3000), cfg)
 	expect(t, res, 1, Open, ReasonSynAck)
 	if st.Late == 0 {
 		t.Errorf("no late answer counted: %+v", st)
@@ -250,70 +268,116 @@ func (b *bucket) counters() (uint64, error) {
 	return b.limited, nil
 }
 
-// limitedTarget rejects ports below 100 with ICMP through b and drops the
-// rest.
-func limitedTarget(b *bucket) *fakeTransport {
+// limitedTarget answers ports lo-hi with r through b and drops the rest.
+func limitedTarget(b *bucket, lo, hi uint16, r reply) *fakeTransport {
 	return newFake(func(p uint16, _ int) (reply, time.Duration, bool) {
-		if p < 100 && b.allow() {
-			return portUnr, fast, true
+		if p >= lo && p <= hi && b.allow() {
+			return r, fast, true
 		}
 		return reply{}, 0, false
 	})
 }
 
-func checkLimited(t *testing.T, res []Result) {
+// checkLimited: lo-hi in state want, every other port stealth.
+func checkLimited(t *testing.T, res []Result, lo, hi uint16, want State) {
 	t.Helper()
 	for _, r := range res {
-		want := Stealth
-		if r.Port < 100 {
-			want = Rejected
+		w := Stealth
+		if r.Port >= lo && r.Port <= hi {
+			w = want
 		}
-		if r.State != want {
-			t.Errorf("port %d: got %s, want %s", r.Port, r, want)
+		if r.State != w {
+			t.Errorf("port %d: got %s, want %s", r.Port, r, w)
 		}
 	}
 }
 
+// TestEngineRateLimitWithCounters: an ICMP-rejected range behind the
+// target's ICMP limit; the counters are read for the stats only.
 func TestEngineRateLimitWithCounters(t *testing.T) {
 	b := newBucket(3, 50)
 	cfg := testConfig()
 	cfg.counters = b.counters
-	res, st := runFake(t, limitedTarget(b), portList(80, 40), cfg)
-	checkLimited(t, res)
-	if st.TargetRateLimited <= 0 || st.SlowProbes == 0 {
+	res, st := runFake(t, limitedTarget(b, 80, 99, portUnr), portList(80, 40), cfg)
+	checkLimited(t, res, 80, 99, Rejected)
+	if st.TargetRateLimited <= 0 || st.SlowProbes == 0 || len(st.RateLimited) != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }
 
-// TestEngineSpotCheck: without counters and without retries, a few ICMP
-// answers among silence call for a slow spot check, which finds the
-// held-back answers.
-func TestEngineSpotCheck(t *testing.T) {
-	b := newBucket(3, 30)
-	cfg := testConfig()
-	cfg.retries = 0
-	cfg.slowPace = 50 * time.Millisecond
-	res, st := runFake(t, limitedTarget(b), portList(90, 20), cfg)
-	checkLimited(t, res)
-	if st.TargetRateLimited != -1 || st.SlowProbes == 0 {
-		t.Errorf("stats %+v", st)
-	}
-}
-
-// TestEngineUnconfirmed: when the wait ends before the target's limit lets
-// the answers through, silent ports are unknown, never stealth.
-func TestEngineUnconfirmed(t *testing.T) {
-	b := newBucket(2, 0)
-	cfg := testConfig()
-	cfg.counters = b.counters
-	cfg.rateLimitWait = 200 * time.Millisecond
-	res, _ := runFake(t, limitedTarget(b), portList(90, 10), cfg)
+// TestEngineRSTLimitedRange: a range whose RSTs a limit rule holds back,
+// on a host that drops the rest. The range is found from its answers,
+// settled exactly, and only ports near it are probed again.
+func TestEngineRSTLimitedRange(t *testing.T) {
+	b := newBucket(10, 400)
+	res, st := runFake(t, limitedTarget(b, 3000, 3399, reset), portList(1, 8000), testConfig())
+	checkLimited(t, res, 3000, 3399, Closed)
 	for _, r := range res {
-		if r.State == Stealth {
-			t.Errorf("port %d: stealth while the target held answers back", r.Port)
+		if (r.Port < 2500 || r.Port > 3900) && r.Tries > 2 {
+			t.Errorf("port %d far from the limited range was probed %d times", r.Port, r.Tries)
 		}
 	}
-	expect(t, res, 99, Unknown, ReasonRateLimited)
+	if len(st.RateLimited) != 1 || st.RateLimited[0].From < 2990 || st.RateLimited[0].To > 3399 {
+		t.Errorf("limited ranges %+v", st.RateLimited)
+	}
+}
+
+// TestEngineUnsettled: when the wait ends before the limit lets the
+// answers through, the range's silent ports are unknown, never stealth,
+// and ports far from it are stealth.
+func TestEngineUnsettled(t *testing.T) {
+	for _, wait := range []time.Duration{200 * time.Millisecond, -1} {
+		b := newBucket(8, 0)
+		cfg := testConfig()
+		cfg.rateLimitWait = wait
+		res, _ := runFake(t, limitedTarget(b, 100, 199, portUnr), portList(1, 1000), cfg)
+		for _, r := range res {
+			switch {
+			case r.Port >= 100 && r.Port <= 199 && r.State == Stealth:
+				t.Errorf("wait %v: port %d: stealth while the limit held its answer back", wait, r.Port)
+			case r.Port > 400 && r.State != Stealth:
+				t.Errorf("wait %v: port %d far from the limited range: %s", wait, r.Port, r)
+			}
+		}
+		if n := countReason(res, ReasonRateLimited); n < 90 {
+			t.Errorf("wait %v: %d ports unknown (rate-limited), want the range's silent ports", wait, n)
+		}
+	}
+}
+
+// TestEnginePaced: a range the rules say is limited is paced from the
+// start, and no answer is lost to the limit.
+func TestEnginePaced(t *testing.T) {
+	b := newBucket(5, 200)
+	cfg := testConfig()
+	cfg.paced = []Pace{{Proto: "tcp", From: 500, To: 599, PerSecond: 200, Burst: 5}}
+	f := limitedTarget(b, 500, 599, reset)
+	res, st := runFake(t, f, portList(1, 2000), cfg)
+	checkLimited(t, res, 500, 599, Closed)
+	for _, r := range res[499:599] {
+		if r.Tries != 1 {
+			t.Errorf("port %d probed %d times: an answer was lost to the limit", r.Port, r.Tries)
+		}
+	}
+	if len(st.RateLimited) != 1 || !st.RateLimited[0].Stated {
+		t.Errorf("limited ranges %+v", st.RateLimited)
+	}
+}
+
+// TestEngineInterruptKeepsSilenceUnknown: a run stopped before its
+// silences were weighed calls no port stealth.
+func TestEngineInterruptKeepsSilenceUnknown(t *testing.T) {
+	f := newFake(func(p uint16, _ int) (reply, time.Duration, bool) { return reset, fast, p%2 == 0 })
+	cfg := testConfig()
+	cfg.minTimeout = 300 * time.Millisecond
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	res, _ := newEngine(f, portList(1, 100), cfg).run(ctx)
+	for _, r := range res {
+		if r.State == Stealth {
+			t.Errorf("port %d stealth in an interrupted run", r.Port)
+		}
+	}
 }
 
 func TestEngineInterrupt(t *testing.T) {
@@ -323,7 +387,7 @@ func TestEngineInterrupt(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	res, _ := newEngine(f, portList(1, 1000), cfg).run(ctx)
+	res, _ := runSorted(ctx, f, portList(1, 1000), cfg)
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("stopped after %v", d)
 	}
@@ -333,14 +397,18 @@ func TestEngineInterrupt(t *testing.T) {
 
 func TestEngineNoNeighbor(t *testing.T) {
 	f := newFake(func(p uint16, try int) (reply, time.Duration, bool) {
-		r := reply{state: Stealth, reason: ReasonNoNeighbor, icmp: true}
+		r := reply{state: Unknown, reason: ReasonNoNeighbor, icmp: true}
 		return r, 150 * time.Millisecond, p == 1 && try == 1
 	})
-	res, _ := runFake(t, f, portList(1, 10), testConfig())
+	e := newEngine(f, portList(1, 10), testConfig())
+	res, _ := e.run(t.Context())
 	for _, r := range res {
-		if r.State != Stealth || r.Reason != ReasonNoNeighbor {
-			t.Errorf("got %s, want stealth (no-neighbor)", r)
+		if r.State != Unknown || r.Reason != ReasonNoNeighbor {
+			t.Errorf("got %s, want unknown (no-neighbor)", r)
 		}
+	}
+	if !e.noNeighbor {
+		t.Error("the engine did not say the target answered no neighbour discovery")
 	}
 }
 

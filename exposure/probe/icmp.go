@@ -1,19 +1,6 @@
 package probe
 
-import "fmt"
-
-var (
-	icmp4Codes = map[uint8]string{
-		0: "net-unreachable", 1: "host-unreachable", 2: "prot-unreachable",
-		3: "port-unreachable", 4: "frag-needed", 9: "net-prohibited",
-		10: "host-prohibited", 13: "admin-prohibited",
-	}
-	icmp6Codes = map[uint8]string{
-		0: "no-route", 1: "admin-prohibited", 2: "beyond-scope",
-		3: "addr-unreachable", 4: "port-unreachable", 5: "policy-fail",
-		6: "reject-route",
-	}
-)
+import "github.com/perimeter-dev/perimeter/internal/reject"
 
 // icmpError is an ICMP or ICMPv6 error that quotes one of our probes.
 type icmpError struct {
@@ -29,17 +16,7 @@ func (e icmpError) unreachable() bool {
 }
 
 // name spells an unreachable code the way nft does.
-func (e icmpError) name() string {
-	switch {
-	case e.unreachable() && !e.v6 && icmp4Codes[e.code] != "":
-		return icmp4Codes[e.code]
-	case e.unreachable() && e.v6 && icmp6Codes[e.code] != "":
-		return icmp6Codes[e.code]
-	case e.v6:
-		return fmt.Sprintf("icmpv6-%d-%d", e.typ, e.code)
-	}
-	return fmt.Sprintf("icmp-%d-%d", e.typ, e.code)
-}
+func (e icmpError) name() string { return reject.ICMPName(e.v6, e.typ, e.code) }
 
 func (e icmpError) hostUnreachable() bool {
 	return e.unreachable() && ((!e.v6 && e.code == 1) || (e.v6 && e.code == 3))
@@ -53,7 +30,7 @@ func (e icmpError) classify(udp bool) (State, string, string) {
 	name := e.name()
 	switch {
 	case e.self && e.hostUnreachable():
-		return Stealth, ReasonNoNeighbor, ""
+		return Unknown, ReasonNoNeighbor, "the target did not answer ARP or neighbour discovery"
 	case e.self:
 		return Unknown, name, "the prober's own kernel refused to send (its firewall?)"
 	case !e.unreachable():

@@ -68,7 +68,7 @@ func (e *engine) nextWake(now time.Time) time.Duration {
 }
 
 func (e *engine) canSend() bool {
-	return e.inFlight < e.cfg.window && (e.fresh < len(e.ports) || len(e.retry) > 0)
+	return e.inFlight < e.cfg.window && (e.fresh < len(e.order) || len(e.retry) > 0)
 }
 
 func (e *engine) oldestFlight() (flight, bool) {
@@ -84,28 +84,44 @@ func (e *engine) oldestFlight() (flight, bool) {
 }
 
 func (e *engine) sendBurst(now time.Time) {
-	n := min(e.pace.allow(now), sendChunk)
-	for ; n > 0 && e.inFlight < e.cfg.window; n-- {
+	n := min(e.pace.allow(now), sendChunk, e.cfg.window-e.inFlight)
+	batch := e.batch[:0]
+	for len(batch) < n {
 		i, ok := e.pick()
 		if !ok {
-			return
+			break
 		}
-		before := time.Now() // on a veth the answer may come before send returns
-		if err := e.t.send(e.ports[i]); err != nil {
+		batch = append(batch, i)
+	}
+	if len(batch) == 0 {
+		return
+	}
+	e.batch, e.batchPorts = batch, e.batchPorts[:0]
+	for _, i := range batch {
+		e.batchPorts = append(e.batchPorts, e.ports[i])
+	}
+	before := time.Now() // on a veth the answer may come before send returns
+	sent, err := sendAll(e.t, e.batchPorts)
+	for k, i := range batch {
+		switch {
+		case k < sent:
+			e.pace.spend()
+			e.launched(i, before)
+		case k == sent:
 			e.localFailure(i, err, time.Now())
-			return
+		default: // not sent: back in the queue
+			e.st[i].phase = phaseWaiting
+			e.retry = append(e.retry, i)
 		}
-		e.pace.spend()
-		e.launched(i, before)
 	}
 }
 
 // pick returns the next port to send: fresh ports first, so a retry waits
 // at least as long as the first pass takes.
 func (e *engine) pick() (int32, bool) {
-	if e.fresh < len(e.ports) {
+	if e.fresh < len(e.order) {
 		e.fresh++
-		return int32(e.fresh - 1), true
+		return e.order[e.fresh-1], true
 	}
 	for len(e.retry) > 0 {
 		i := e.retry[0]

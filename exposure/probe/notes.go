@@ -1,6 +1,9 @@
 package probe
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // addNotes says what the reader of a run must know to trust its states.
 func (r *Report) addNotes(run Scan, res []Result) {
@@ -17,9 +20,6 @@ func (r *Report) addNotes(run Scan, res []Result) {
 		r.notef("%s: at most %d probes in flight, bounded by the prober's %s", p, run.Stats.Window, run.Stats.WindowLimit)
 	}
 	r.rateLimitNotes(run, res)
-	if c := countReason(res, ReasonNoNeighbor); c > 0 {
-		r.notef("%s: %s silent because the target never answered ARP or neighbour discovery (IPv6 needs ICMPv6 neighbour solicitations accepted)", p, ports(c))
-	}
 	if c := countReason(res, ReasonLocalError); c > 0 {
 		r.notef("%s: %s unknown: the prober could not send to them (see their error)", p, ports(c))
 	}
@@ -27,21 +27,38 @@ func (r *Report) addNotes(run Scan, res []Result) {
 
 func (r *Report) rateLimitNotes(run Scan, res []Result) {
 	p, st := run.Proto, run.Stats
-	unconfirmed := countReason(res, ReasonRateLimited)
-	switch {
-	case st.TargetRateLimited > 0:
-		r.notef("%s: the target's kernel held back %d ICMP errors (rate limit); silent ports were re-probed slowly (%s) until the counters stood still", p, st.TargetRateLimited, plural(st.SlowProbes, "probe"))
-	case st.TargetRateLimited < 0 && st.SlowProbes > 0:
-		r.notef("%s: the target's ICMP rate limit could not be ruled out (too few ICMP answers, or answers only to retries) and its counters cannot be read from here: silent ports were re-probed at one a second (%s)", p, plural(st.SlowProbes, "probe"))
-	case st.TargetRateLimited < 0 && countState(res, Stealth) > 0:
-		r.notef("%s: the target's ICMP rate-limit counters cannot be read from here; nothing suggested rate limiting (no ICMP answer, or more than the default limit lets through), so silence after retries is stealth", p)
+	if len(st.RateLimited) > 0 {
+		r.notef("%s: answers were rate-limited in %s; their silent ports were re-probed at the rate the answers came (%s), and a silence there is stealth only when a later answer of the same range showed the limit had room", p, limitedList(st.RateLimited), plural(st.SlowProbes, "probe"))
 	}
-	if unconfirmed > 0 {
-		r.notef("%s: %s unknown (rate-limited): silent, and the wait for the target's ICMP rate limit ended before the silence was confirmed", p, ports(unconfirmed))
+	if c := countReason(res, ReasonRateLimited); c > 0 {
+		r.notef("%s: %s unknown (rate-limited): silent in a rate-limited range, and the rate-limit wait ended before their silence was settled", p, ports(c))
+	}
+	if len(st.RateLimited) == 0 && countState(res, Stealth) > 0 {
+		r.notef("%s: no sign of a rate limit (no silent port among ports that answered alike, no answer only to a retry), so silence after retries is stealth", p)
+	}
+	if st.TargetRateLimited > 0 {
+		r.notef("%s: the target's kernel held back %d ICMP errors (its ICMP rate limit)", p, st.TargetRateLimited)
 	}
 	if st.AnsweredOnRetry > 0 || st.ReceiveDrops > 0 {
-		r.notef("%s: replies went missing (%s answered only a retry, %d replies dropped by the prober's receive queue); the rate backed off %d times", p, ports(st.AnsweredOnRetry), st.ReceiveDrops, st.Backoffs)
+		r.notef("%s: %s answered only a retry (lost, or held back by a limit) and %d replies were dropped by the prober's receive queue; the rate backed off %d times", p, ports(st.AnsweredOnRetry), st.ReceiveDrops, st.Backoffs)
 	}
+}
+
+// limitedList names up to four ranges.
+func limitedList(rs []LimitedRange) string {
+	var parts []string
+	for i, x := range rs {
+		if i == 4 {
+			parts = append(parts, fmt.Sprintf("and %d more ranges", len(rs)-i))
+			break
+		}
+		how := fmt.Sprintf("about %g/s", x.PerSecond)
+		if x.Stated {
+			how = fmt.Sprintf("%g/s by the rules", x.PerSecond)
+		}
+		parts = append(parts, fmt.Sprintf("%d-%d (%s %s, %s)", x.From, x.To, x.State, x.Reason, how))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func countReason(res []Result, reason string) int {

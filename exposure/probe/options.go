@@ -26,6 +26,11 @@ var ErrNoRawSocket = errors.New("probe: syn mode needs raw sockets (root or CAP_
 // ErrBadTarget wraps errors about the target or source the caller named.
 var ErrBadTarget = errors.New("probe: bad target")
 
+// ErrNoNeighbor is returned when the target answered no ARP or neighbour
+// discovery: no probe reached it, so no port has a state. (An IPv6 target
+// must accept ICMPv6 neighbour solicitations.)
+var ErrNoNeighbor = errors.New("probe: the target did not answer ARP or neighbour discovery, so no probe reached it")
+
 // ErrUnsupported is returned where the prober does not run (not Linux).
 var ErrUnsupported = errors.New("probe: only supported on linux")
 
@@ -61,26 +66,47 @@ type Options struct {
 	// MinTimeout and MaxTimeout bound the adaptive wait for an answer
 	// (0: DefaultMinTimeout, DefaultMaxTimeout).
 	MinTimeout, MaxTimeout time.Duration
-	// RateLimitWait bounds the slow re-probing of silent ports when the
-	// target's ICMP rate limit may have eaten answers (0:
-	// DefaultRateLimitWait; negative: none). Ports still unconfirmed then
-	// are Unknown with ReasonRateLimited.
+	// RateLimitWait bounds the paced re-probing of the silent ports of
+	// ranges whose answers were rate-limited (0: DefaultRateLimitWait;
+	// negative: none). Ports still unsettled then are Unknown with
+	// ReasonRateLimited.
 	RateLimitWait time.Duration
+	// SourcePort, when not 0, is the source port of every probe (nmap's
+	// -g): rules that accept by source port (--sport 53) let such probes
+	// in.
+	SourcePort uint16
+	// Paced lists port ranges whose answers the rules limit: their ports
+	// are probed from the start at the rate stated, never in the fast
+	// pass, so no answer is lost to the limit.
+	Paced []Pace
 	// Progress, if set, is called about ten times a second from the
 	// probing goroutine; it must return quickly.
 	Progress func(Progress)
 }
 
+// Pace is a port range whose answers a rule limits (an nft limit or
+// iptables -m limit in front of a reject, the kernel's ICMP limit): the
+// prober sends it no faster than PerSecond after a first Burst.
+type Pace struct {
+	Proto     string // "tcp" or "udp"
+	From, To  uint16
+	PerSecond float64
+	Burst     int
+}
+
 // Defaults.
 const (
-	DefaultMaxRate       = 1_000_000
-	DefaultRetries       = 1
-	DefaultMinTimeout    = 50 * time.Millisecond
-	DefaultMaxTimeout    = 3 * time.Second
-	DefaultRateLimitWait = 30 * time.Second
+	DefaultMaxRate    = 1_000_000
+	DefaultRetries    = 1
+	DefaultMinTimeout = 50 * time.Millisecond
+	DefaultMaxTimeout = 3 * time.Second
+	// DefaultRateLimitWait covers 10,000 answers limited to 100 a second,
+	// or a few hundred limited to one a second (the kernel's ICMP limit
+	// per host).
+	DefaultRateLimitWait = 3 * time.Minute
 
 	initialTimeout = time.Second // RFC 6298's first RTO, until an answer is measured
-	initialRate    = 5000        // packets per second, doubled while nothing is lost
+	initialRate    = 10000       // packets per second, doubled while nothing is lost
 	minRate        = 10
 	maxRetries     = 4 // when replies go missing
 	connectWindow  = 2048
@@ -88,9 +114,6 @@ const (
 	// neighborWait covers the prober's kernel giving up on ARP or
 	// neighbour discovery (3 probes, 1 s apart).
 	neighborWait = 3500 * time.Millisecond
-	// slowPace: without the target's counters, one probe a second stays
-	// under every default ICMP limit; a little more clears jiffy rounding.
-	slowPace = 1100 * time.Millisecond
 )
 
 // Progress is a snapshot of a running probe.
@@ -102,8 +125,8 @@ type Progress struct {
 	Sent    int // probes sent
 	Open    int
 	Elapsed time.Duration
-	// Phase is "probing", or "rate-limited" while silent ports are
-	// re-probed slowly.
+	// Phase is "probing", or "rate-limited" while the silent ports of
+	// rate-limited ranges are re-probed at the rate their answers allow.
 	Phase string
 }
 
@@ -158,11 +181,27 @@ func checkTarget(target, source netip.Addr) error {
 	return nil
 }
 
-func checkJobs(jobs []Job) error {
+func checkJobs(jobs []Job, paced []Pace) error {
 	for _, j := range jobs {
 		if j.Proto != "tcp" && j.Proto != "udp" {
 			return fmt.Errorf("probe: unknown protocol %q", j.Proto)
 		}
 	}
+	for _, p := range paced {
+		if (p.Proto != "tcp" && p.Proto != "udp") || p.From > p.To || p.PerSecond <= 0 {
+			return fmt.Errorf("probe: pace %s %d-%d at %v/s: want tcp or udp, a range and a rate", p.Proto, p.From, p.To, p.PerSecond)
+		}
+	}
 	return nil
+}
+
+// pacedFor returns the paces of proto.
+func pacedFor(paced []Pace, proto string) []Pace {
+	var out []Pace
+	for _, p := range paced {
+		if p.Proto == proto {
+			out = append(out, p)
+		}
+	}
+	return out
 }

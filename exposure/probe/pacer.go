@@ -19,7 +19,7 @@ type pacer struct {
 }
 
 const (
-	growEvery   = 50 * time.Millisecond
+	growEvery   = 20 * time.Millisecond
 	calmPeriod  = 100 * time.Millisecond
 	burstWindow = 2 * time.Millisecond
 )

@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"time"
 )
@@ -15,7 +16,7 @@ import (
 func Run(ctx context.Context, target netip.Addr, jobs []Job, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
 	target = target.Unmap()
-	if err := errors.Join(checkTarget(target, opts.Source), checkJobs(jobs)); err != nil {
+	if err := errors.Join(checkTarget(target, opts.Source), checkJobs(jobs, opts.Paced)); err != nil {
 		return nil, err
 	}
 	e, err := newEnv(target, opts)
@@ -47,7 +48,11 @@ func (e *env) runJob(ctx context.Context, rep *Report, j Job) error {
 		rep.notef("tcp: connect mode: this process may not open raw sockets (root or CAP_NET_RAW gives the syn mode)")
 	}
 	start := time.Now()
-	res, stats := newEngine(t, j.Ports, e.engineConfig(j.Proto, mode)).run(ctx)
+	eng := newEngine(t, j.Ports, e.engineConfig(j.Proto, mode))
+	res, stats := eng.run(ctx)
+	if eng.noNeighbor {
+		return fmt.Errorf("%w: %s from %s", ErrNoNeighbor, e.dst, e.src)
+	}
 	run := Scan{Proto: j.Proto, Mode: mode, Ports: len(j.Ports), Counts: countStates(res), Duration: time.Since(start), Stats: stats}
 	rep.Scans = append(rep.Scans, run)
 	if len(rep.Results) == 0 {
@@ -82,7 +87,7 @@ func (e *env) engineConfig(proto string, mode Mode) engineConfig {
 		proto: proto, retries: e.opts.Retries, window: w, windowLimit: why,
 		minTimeout: e.opts.MinTimeout, maxTimeout: e.opts.MaxTimeout, maxRate: e.opts.MaxRate,
 		rateLimitWait: e.opts.RateLimitWait, counters: targetCounters(e.opts.TargetNetns),
-		progress: e.opts.Progress, slowPace: slowPace, neighborWait: neighborWait,
+		progress: e.opts.Progress, neighborWait: neighborWait, paced: pacedFor(e.opts.Paced, proto),
 	}
 }
 

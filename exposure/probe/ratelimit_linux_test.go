@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,8 +54,8 @@ func TestRateLimited(t *testing.T) {
 				l := labtest.NewTestLab(t, sandbox.Config{ICMPRateLimit: true})
 				load(t, l, v6, rateRules)
 				rep := check(t, l, v6, c.mode, c.proto, c.ws)
-				if st := rep.Scans[0].Stats; st.TargetRateLimited <= 0 {
-					t.Errorf("the target's rate limit never held back an answer: %+v", st)
+				if st := rep.Scans[0].Stats; st.TargetRateLimited <= 0 || len(st.RateLimited) != 1 {
+					t.Errorf("the target's rate limit never held back an answer, or no limited range: %+v", st)
 				}
 			})
 		}
@@ -62,7 +63,7 @@ func TestRateLimited(t *testing.T) {
 }
 
 // TestRateLimitedRemote is TestRateLimited without the target's counters,
-// as from a remote vantage: the spot check finds the held-back answers.
+// as from a remote vantage: the range is found from its answers alone.
 func TestRateLimitedRemote(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for the target's rate limit")
@@ -77,9 +78,82 @@ func TestRateLimitedRemote(t *testing.T) {
 			opts.TargetNetns = nil
 			opts.RateLimitWait = time.Minute
 			rep := checkOpts(t, l, v6, "tcp", ws, opts)
-			if st := rep.Scans[0].Stats; st.TargetRateLimited != -1 || st.SlowProbes == 0 {
-				t.Errorf("want unread counters and slow probes: %+v", st)
+			if st := rep.Scans[0].Stats; st.TargetRateLimited != -1 || st.SlowProbes == 0 || len(st.RateLimited) != 1 {
+				t.Errorf("want unread counters, a limited range and paced probes: %+v", st)
 			}
 		})
+	}
+}
+
+// rstLimitRules drop by default and reject TCP 2000-2199 with a RST behind
+// a limit rule, as hardening guides recommend.
+const rstLimitRules = `table inet f {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		meta l4proto ipv6-icmp accept
+		tcp dport 2000-2199 limit rate 50/second burst 5 packets reject with tcp reset
+	}
+}
+`
+
+// rstLimitWants: 1900-2299, the range closed, the rest stealth.
+func rstLimitWants() []want {
+	ws := span(1900, 100, probe.Stealth, "no-response")
+	ws = append(ws, span(2000, 200, probe.Closed, "reset")...)
+	return append(ws, span(2200, 100, probe.Stealth, "no-response")...)
+}
+
+// TestRSTRateLimited: RSTs that a limit rule holds back are waited for at
+// the rate they come; no port of the range is called stealth, and ports
+// outside it are not held up. With Paced (what the audit passes from the
+// rules), the range is paced from the start.
+func TestRSTRateLimited(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the limit")
+	}
+	for _, paced := range []bool{false, true} {
+		t.Run(fmt.Sprintf("paced=%v", paced), func(t *testing.T) {
+			t.Parallel()
+			l := labtest.NewTestLab(t, sandbox.Config{})
+			if err := l.LoadNft(t.Context(), stringsReader(rstLimitRules)); err != nil {
+				t.Fatal(err)
+			}
+			opts := labOptions(l, probe.ModeSyn)
+			if paced {
+				opts.Paced = []probe.Pace{{Proto: "tcp", From: 2000, To: 2199, PerSecond: 50, Burst: 5}}
+			}
+			rep := checkOpts(t, l, false, "tcp", rstLimitWants(), opts)
+			if rl := rep.Scans[0].Stats.RateLimited; len(rl) != 1 || rl[0].Stated != paced {
+				t.Errorf("limited ranges %+v", rl)
+			}
+		})
+	}
+}
+
+// TestRateLimitWaitZero: without time to settle them, the silent ports of
+// a rate-limited range are unknown (rate-limited), never stealth, and the
+// notes say so without contradicting themselves.
+func TestRateLimitWaitZero(t *testing.T) {
+	l := labtest.NewTestLab(t, sandbox.Config{ICMPRateLimit: true})
+	load(t, l, false, "*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 1000:1039 -j REJECT\nCOMMIT\n")
+	opts := labOptions(l, probe.ModeSyn)
+	opts.TargetNetns, opts.RateLimitWait = nil, -1
+	ports, _ := probe.ParsePorts("900-1139", "tcp")
+	rep, err := probe.Run(t.Context(), l.TargetAddr(false), []probe.Job{{Proto: "tcp", Ports: ports}}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		inRange := r.Port >= 1000 && r.Port <= 1039
+		switch {
+		case inRange && r.State != probe.Rejected && r.Reason != probe.ReasonRateLimited:
+			t.Errorf("in the limited range: %s", r)
+		case !inRange && r.Port < 950 && r.State != probe.Stealth:
+			t.Errorf("far from the limited range: %s", r)
+		}
+	}
+	notes := strings.Join(rep.Notes, "\n")
+	if !strings.Contains(notes, "unknown (rate-limited)") || strings.Contains(notes, "no sign of a rate limit") {
+		t.Errorf("notes %q", rep.Notes)
 	}
 }

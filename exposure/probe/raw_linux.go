@@ -13,8 +13,9 @@ import (
 )
 
 // synTransport sends raw SYNs and reads the replies from a raw TCP and a
-// raw ICMP socket. A TCP socket bound to the source port holds it for the
-// run, so nothing else on the prober uses it; it never listens, so the
+// raw ICMP socket. A TCP socket bound to the source port (the kernel's
+// pick, or Options.SourcePort) holds it for the run, so nothing else on
+// the prober uses it; it never listens, so the
 // prober's kernel answers a SYN/ACK with a RST, and so do we: the target's
 // half-open connection is reset either way.
 type synTransport struct {
@@ -28,6 +29,7 @@ type synTransport struct {
 	out   chan answer
 	done  chan struct{}
 	buf   []byte
+	batch *mmsgBatch
 	ovfl  [2]atomic.Uint32
 	wg    sync.WaitGroup
 }
@@ -76,7 +78,7 @@ func (t *synTransport) holdPort(e *env) (uint16, error) {
 		return 0, err
 	}
 	t.hold = fd
-	if err := bindSource(fd, e.src); err != nil {
+	if err := bindSource(fd, e.src, e.opts.SourcePort); err != nil {
 		return 0, err
 	}
 	sa, err := unix.Getsockname(fd)
@@ -96,7 +98,7 @@ func (t *synTransport) openTCP(e *env) (*os.File, error) {
 	}
 	f, fd, err := openRaw(e, unix.IPPROTO_TCP, filter)
 	if err == nil {
-		err = bindSource(fd, e.src)
+		err = bindSource(fd, e.src, 0)
 	}
 	t.tcpFD = fd
 	return f, err
@@ -152,6 +154,18 @@ func passOnlyErrors(fd int) error {
 func (t *synTransport) send(port uint16) error {
 	t.buf = t.codec.syn(t.buf[:0], port)
 	return sendRaw(t.tcpFD, t.buf, t.codec.dst)
+}
+
+// sendMany sends SYNs to ports in one sendmmsg call per batch.
+func (t *synTransport) sendMany(ports []uint16) (int, error) {
+	if t.batch == nil {
+		t.batch = newMmsgBatch(sendChunk)
+	}
+	t.batch.reset()
+	for _, p := range ports {
+		t.batch.add(func(b []byte) []byte { return t.codec.syn(b, p) })
+	}
+	return t.batch.send(t.tcpFD, sockaddr(t.codec.dst, 0))
 }
 
 func sendRaw(fd int, pkt []byte, dst netip.Addr) error {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -99,15 +101,13 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 func writeResults(bw *bufio.Writer, rs []Result) error {
 	bw.WriteString("  \"results\": [")
+	var b []byte
 	for i, x := range rs {
-		b, err := json.Marshal(x)
-		if err != nil {
-			return fmt.Errorf("write probe report: %w", err)
-		}
 		if i > 0 {
 			bw.WriteByte(',')
 		}
 		bw.WriteString("\n    ")
+		b = x.appendJSON(b[:0])
 		bw.Write(b)
 	}
 	if len(rs) > 0 {
@@ -115,4 +115,48 @@ func writeResults(bw *bufio.Writer, rs []Result) error {
 	}
 	bw.WriteString("]\n")
 	return nil
+}
+
+// appendJSON appends r as json.Marshal would, without reflection: a full
+// scan writes 65,535 of them.
+func (r Result) appendJSON(b []byte) []byte {
+	b = append(b, `{"protocol":`...)
+	b = appendJSONString(b, r.Proto)
+	b = append(b, `,"port":`...)
+	b = strconv.AppendUint(b, uint64(r.Port), 10)
+	b = appendField(b, "state", string(r.State), true)
+	b = appendField(b, "reason", r.Reason, true)
+	b = appendField(b, "doubt", r.Doubt, r.Doubt != "")
+	if r.From.IsValid() {
+		b = appendField(b, "from", r.From.String(), true)
+	}
+	if r.TTL != 0 {
+		b = strconv.AppendUint(append(b, `,"ttl":`...), uint64(r.TTL), 10)
+	}
+	if r.RTT != 0 {
+		b = strconv.AppendInt(append(b, `,"rtt_ns":`...), int64(r.RTT), 10)
+	}
+	b = strconv.AppendInt(append(b, `,"tries":`...), int64(r.Tries), 10)
+	b = appendField(b, "error", r.Error, r.Error != "")
+	return append(b, '}')
+}
+
+func appendField(b []byte, key, val string, keep bool) []byte {
+	if !keep {
+		return b
+	}
+	b = append(append(append(b, ',', '"'), key...), '"', ':')
+	return appendJSONString(b, val)
+}
+
+// appendJSONString quotes s the way encoding/json does: plain printable
+// ASCII as it is, anything else through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for _, c := range []byte(s) {
+		if c < 0x20 || c >= 0x7f || strings.IndexByte(`"\\<>&`, c) >= 0 {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
 }

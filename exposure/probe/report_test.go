@@ -49,3 +49,17 @@ func TestReportJSONEmpty(t *testing.T) {
 		t.Errorf("%v:\n%s", err, buf.String())
 	}
 }
+
+// TestResultJSON: the hand-written encoding of a result is encoding/json's.
+func TestResultJSON(t *testing.T) {
+	for _, r := range []Result{
+		{Proto: "tcp", Port: 22, State: Open, Reason: ReasonSynAck, From: netip.MustParseAddr("2001:db8::1"), TTL: 64, RTT: 41, Tries: 1},
+		{Proto: "udp", Port: 53, State: Stealth, Reason: ReasonNoResponse, Doubt: DoubtOpenFiltered, Tries: 2},
+		{Proto: "tcp", Port: 81, State: Unknown, Reason: ReasonLocalError, Error: "send: \"no\" <buffer> & \\ \u00e9\n"},
+	} {
+		want, _ := json.Marshal(r)
+		if got := r.appendJSON(nil); string(got) != string(want) {
+			t.Errorf("got  %s\nwant %s", got, want)
+		}
+	}
+}

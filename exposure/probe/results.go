@@ -1,7 +1,9 @@
 package probe
 
+import "math"
+
 func (e *engine) finish() {
-	if e.countersKnown {
+	if e.countersOK {
 		if c, err := e.cfg.counters(); err == nil {
 			e.stats.TargetRateLimited = int64(c - e.counters0)
 		}
@@ -11,23 +13,36 @@ func (e *engine) finish() {
 	}
 	e.stats.Backoffs, e.stats.PeakRate, e.stats.FinalRate = e.pace.backoffs, e.pace.peak, e.pace.rate
 	e.stats.SRTT, e.stats.Timeout = e.rtt.srtt, e.rtt.timeout()
+	for _, r := range e.regions {
+		e.stats.RateLimited = append(e.stats.RateLimited, e.limitedRange(r))
+	}
 }
 
+func (e *engine) limitedRange(r *region) LimitedRange {
+	return LimitedRange{From: r.ansLo, To: r.ansHi, State: r.shape.state, Reason: r.shape.reason,
+		PerSecond: math.Round(r.bucket.rate*10) / 10, Stated: r.stated, Answered: r.answered,
+		Unsettled: len(r.inner) + len(r.outer)}
+}
+
+// final is a port's result. Silence is stealth only once the run weighed
+// it: a port silent in a rate-limited range, or when the run stopped
+// early, is unknown.
 func (e *engine) final(i int) Result {
 	s := e.st[i]
 	r := e.res[i]
-	switch s.phase {
-	case phaseDone:
-	case phaseSilent:
+	switch {
+	case s.phase == phaseDone:
+	case e.noNeighbor:
+		r = Result{State: Unknown, Reason: ReasonNoNeighbor}
+	case s.phase == phaseSilent && e.analysed:
 		r = e.silentResult()
-	case phaseUnconfirmed:
+	case s.phase == phaseSuspect || s.phase == phaseHeld:
 		r = Result{State: Unknown, Reason: ReasonRateLimited,
-			Error: "silent while the target's ICMP rate limit was hit; not confirmed within the wait"}
+			Error: "silent in a range whose answers are rate-limited; not settled within the rate-limit wait"}
+	case e.abortErr != nil:
+		r = Result{State: Unknown, Reason: ReasonLocalError, Error: e.abortErr.Error()}
 	default:
 		r = Result{State: Unknown, Reason: ReasonInterrupted}
-		if e.abortErr != nil {
-			r.Reason, r.Error = ReasonLocalError, e.abortErr.Error()
-		}
 	}
 	r.Proto, r.Port, r.Tries = e.cfg.proto, e.ports[i], int(s.tries)
 	return r
@@ -35,10 +50,7 @@ func (e *engine) final(i int) Result {
 
 func (e *engine) silentResult() Result {
 	r := Result{State: Stealth, Reason: ReasonNoResponse}
-	if e.noNeighbor {
-		r.Reason = ReasonNoNeighbor
-	}
-	if e.cfg.proto == "udp" && !e.noNeighbor {
+	if e.cfg.proto == "udp" {
 		r.Doubt = DoubtOpenFiltered
 	}
 	return r

@@ -107,10 +107,10 @@ func localAddrs(ns Netns) (map[netip.Addr]bool, error) {
 	return out, nil
 }
 
-// bindSource binds fd to src with port 0 (the kernel picks the port).
-func bindSource(fd int, src netip.Addr) error {
-	if err := unix.Bind(fd, sockaddr(src, 0)); err != nil {
-		return fmt.Errorf("bind %s: %w", src, err)
+// bindSource binds fd to src and port (0: the kernel picks the port).
+func bindSource(fd int, src netip.Addr, port uint16) error {
+	if err := unix.Bind(fd, sockaddr(src, port)); err != nil {
+		return fmt.Errorf("bind %s: %w", netip.AddrPortFrom(src, port), err)
 	}
 	return nil
 }

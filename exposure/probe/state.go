@@ -73,3 +73,8 @@ func (r Result) String() string {
 	}
 	return s
 }
+
+// icmp: the answer was an ICMP error (a TCP RST and a reply are not).
+func (r Result) icmp() bool {
+	return r.State == Rejected || (r.State == Closed && r.Reason != ReasonReset)
+}

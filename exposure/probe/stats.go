@@ -26,6 +26,23 @@ type Stats struct {
 	// Icmp6OutRateLimitHost); -1 when they could not be read (the target's
 	// namespace is not ours).
 	TargetRateLimited int64 `json:"target_icmp_rate_limited"`
-	// SlowProbes are the probes of the slow re-probing of silent ports.
+	// SlowProbes are the probes of the paced re-probing of rate-limited
+	// ranges.
 	SlowProbes int `json:"slow_probes"`
+	// RateLimited are the ranges whose answers were rate-limited.
+	RateLimited []LimitedRange `json:"rate_limited,omitempty"`
+}
+
+// LimitedRange is a port range whose answers a limit held back: the span
+// of the ports that answered alike, what they answered, and the rate the
+// limit let answers through, as measured (or as the rules stated).
+type LimitedRange struct {
+	From      uint16  `json:"from"`
+	To        uint16  `json:"to"`
+	State     State   `json:"state,omitempty"`
+	Reason    string  `json:"reason,omitempty"`
+	PerSecond float64 `json:"per_second"`
+	Stated    bool    `json:"stated,omitempty"` // from the rules (Options.Paced)
+	Answered  int     `json:"answered"`         // answers during the paced re-probing
+	Unsettled int     `json:"unsettled"`        // suspects left unknown (rate-limited)
 }

@@ -22,3 +22,24 @@ type answer struct {
 	at    time.Time
 	local error
 }
+
+// multiSender is a transport that sends many probes in one system call.
+type multiSender interface {
+	// sendMany sends probes to ports in order: how many went, and the
+	// local error that stopped the rest.
+	sendMany(ports []uint16) (int, error)
+}
+
+// sendAll sends probes to ports in order, in one call where the transport
+// can.
+func sendAll(t transport, ports []uint16) (int, error) {
+	if m, ok := t.(multiSender); ok {
+		return m.sendMany(ports)
+	}
+	for k, p := range ports {
+		if err := t.send(p); err != nil {
+			return k, err
+		}
+	}
+	return len(ports), nil
+}

@@ -30,7 +30,7 @@ func newUDPTransport(e *env) (*udpTransport, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = errors.Join(setRecvErr(fd, e.v6), setReceiveQueue(fd), bindSource(fd, e.src))
+	err = errors.Join(setRecvErr(fd, e.v6), setReceiveQueue(fd), bindSource(fd, e.src, e.opts.SourcePort))
 	if err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("set up udp socket: %w", err)
