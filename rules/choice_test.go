@@ -229,7 +229,7 @@ func TestImpliedRoutes(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 	env := NeutralEnv(rs, []Query{{Family: FamilyIPv4, InIface: "eth0", Dst: hostAddr}}, true, true)
-	if iface := env.forwardIface(netip.MustParseAddr("172.17.0.9")); iface != "docker0" {
+	if iface, _ := env.route(netip.MustParseAddr("172.17.0.9")); iface != "docker0" {
 		t.Errorf("a container's route: got %q", iface)
 	}
 	if iface, known := env.route(netip.MustParseAddr("192.0.2.1")); known || iface != "" {
@@ -247,5 +247,18 @@ func TestNeighborDiscoveryFromBothSources(t *testing.T) {
 	nd := rs.NeighborDiscovery(&Env{Local: []netip.Addr{host}}, q)
 	if !nd.FromLinkLocal.Passes() || nd.FromGlobal.Passes() || !nd.Blocked() {
 		t.Errorf("want answered from link-local only: %+v %+v", nd.FromLinkLocal, nd.FromGlobal)
+	}
+}
+
+func TestMaskedSourcePortDefaultsToTheDefaultProbe(t *testing.T) {
+	low := NewMatch(FieldSport, false, "tcp sport & 0xfc00 == 0", Point(U16(0)))
+	low.Mask = U16(0xfc00)
+	rs := filterInput(Drop, rule("privileged source ports", v(Accept), tcp(), low))
+	res := rs.Evaluate(anySport(tcpTo(80)), labEnv)
+	if got := res.Default().Verdict.Kind; got != Drop || !res.Decided() {
+		t.Errorf("an ephemeral source port is not below 1024: got %v, undecided %v", got, res.Undecided)
+	}
+	if len(res.Outcomes) != 2 || res.Outcomes[1].Verdict.Kind != Accept || res.Outcomes[1].IsDefault() {
+		t.Errorf("want the sender's other choice accepted beside it, got %+v", res.Outcomes)
 	}
 }

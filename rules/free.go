@@ -175,17 +175,16 @@ func (w *walker) settleFree(m *Match) bool {
 	return false
 }
 
-// freeFallback is a plain choice for a free-field match whose sides
-// cannot be told as sets: its default is what the default probe's value
-// makes it.
+// freeFallback is the fork of a free-field match whose sides cannot be
+// told as sets: a plain choice, its default what the default probe's
+// value makes it (the walk's key stands for that value), or an unknown
+// when another field it reads is unknown.
 func (w *walker) freeFallback(m *Match, which int) decision {
-	fv := &w.free[which]
-	saved := *fv
-	fv.on = false
-	w.changed()
-	dflt := w.eval(m) == True
-	*fv = saved
-	w.changed()
+	keys, ok, unknown := w.keys(m.Fields)
+	if unknown {
+		return unknownDecision(m.Text)
+	}
+	dflt := ok && m.contains(keys) != m.Negate
 	return choiceDecision(m.Text, dflt, fmt.Sprintf("with a %s that makes %q hold the other way", freeWords[which], m.Text))
 }
 
