@@ -87,24 +87,43 @@ func flat(q rules.Query, p rules.PortPrediction) Prediction {
 	res := p.Result
 	row := Prediction{
 		Family: q.Family, Protocol: rules.ProtoName(q.Proto), FromPort: p.From, ToPort: p.To,
-		Outcome: outcomeRow(q, p.From, res.Default()), Certain: res.Certain(), Possible: res.Verdicts(),
+		Outcome: outcomeRow(res.Default()), Certain: res.Certain(), Possible: res.Verdicts(),
 		Undecided: nonNil(res.Undecided), Exposure: res.Exposure().String(), OtherOutcomes: []OtherOutcome{},
 		InIface: q.InIface, Source: q.Src, Dest: q.Dst,
 	}
-	row.SeenListening, _ = Expected(res, q.Proto, p.From, func(uint16) bool { return true })
-	row.SeenNotListening, _ = Expected(res, q.Proto, p.From, func(uint16) bool { return false })
+	row.SeenListening, row.SeenNotListening = seen(func(listening func(uint16) bool) (string, bool) {
+		return Expected(res, q.Proto, p.From, listening)
+	})
 	for _, o := range res.Outcomes[1:] {
-		row.OtherOutcomes = append(row.OtherOutcomes, OtherOutcome{If: nonNil(o.Conditions()),
-			Assuming: assuming(o), Outcome: outcomeRow(q, p.From, o)})
+		other := OtherOutcome{If: nonNil(o.Conditions()), Assuming: assuming(o), Outcome: outcomeRow(o)}
+		other.SeenListening, other.SeenNotListening = seen(func(listening func(uint16) bool) (string, bool) {
+			return ExpectedOutcome(o, q.Proto, p.From, listening)
+		})
+		row.OtherOutcomes = append(row.OtherOutcomes, other)
 	}
 	return row
 }
 
-func outcomeRow(q rules.Query, port uint16, o rules.Outcome) Outcome {
+// seen is what a prober sees with a listener and without one, as expect
+// tells.
+func seen(expect func(listening func(uint16) bool) (string, bool)) (withListener, without string) {
+	withListener, _ = expect(func(uint16) bool { return true })
+	without, _ = expect(func(uint16) bool { return false })
+	return withListener, without
+}
+
+// verdictText spells the verdict with its reject type: "reject:tcp-reset".
+func (o Outcome) verdictText() string {
+	if o.RejectWith == "" {
+		return o.Verdict
+	}
+	return o.Verdict + ":" + o.RejectWith
+}
+
+// outcomeRow is what one outcome does, but for what a prober sees of it.
+func outcomeRow(o rules.Outcome) Outcome {
 	row := Outcome{Verdict: o.Verdict.Kind.String(), RejectWith: o.Verdict.RejectWith, Logged: len(o.Logs) > 0,
 		Log: o.Logs, Rule: o.Decider, Forwarded: o.Forwarded, SourcePort: o.Sport}
-	row.SeenListening, _ = ExpectedOutcome(o, q.Proto, port, func(uint16) bool { return true })
-	row.SeenNotListening, _ = ExpectedOutcome(o, q.Proto, port, func(uint16) bool { return false })
 	if o.NATed {
 		row.NAT = netip.AddrPortFrom(o.Dst, o.Dport).String()
 	}

@@ -102,13 +102,7 @@ func ports(p Prediction) string {
 }
 
 func verdictCell(p Prediction) string {
-	v := p.Verdict
-	if p.RejectWith != "" {
-		v += ":" + p.RejectWith
-	}
-	if len(p.Undecided) > 0 {
-		v += "|" + strings.Join(defaultVerdicts(p, v), "|")
-	}
+	v := strings.Join(append([]string{p.verdictText()}, defaultVerdicts(p)...), "|")
 	if p.NAT != "" {
 		v += " → " + p.NAT
 	}
@@ -127,17 +121,13 @@ func seenCell(p Prediction) string {
 	return p.SeenListening + "/" + p.SeenNotListening
 }
 
-// defaultVerdicts are the verdicts the default probe may meet besides v,
-// as the unknowns fall.
-func defaultVerdicts(p Prediction, v string) []string {
+// defaultVerdicts are the verdicts the default probe may meet besides its
+// first outcome's, as the unknowns fall.
+func defaultVerdicts(p Prediction) []string {
 	var out []string
 	for _, o := range p.OtherOutcomes {
-		ov := o.Verdict
-		if o.RejectWith != "" {
-			ov += ":" + o.RejectWith
-		}
-		if len(o.If) == 0 && ov != v && !slices.Contains(out, ov) {
-			out = append(out, ov)
+		if v := o.verdictText(); len(o.If) == 0 && v != p.verdictText() && !slices.Contains(out, v) {
+			out = append(out, v)
 		}
 	}
 	return out
@@ -148,10 +138,7 @@ func defaultVerdicts(p Prediction, v string) []string {
 func otherwiseCell(p Prediction) string {
 	var parts []string
 	for _, o := range p.OtherOutcomes {
-		s := o.Verdict
-		if o.RejectWith != "" {
-			s += ":" + o.RejectWith
-		}
+		s := o.verdictText()
 		if len(o.If) > 0 {
 			s += " if " + strings.Join(o.If, " and ")
 		}

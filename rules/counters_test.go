@@ -57,12 +57,8 @@ func reach(t *rules.Table, hooks ...rules.Hook) map[string]bool {
 			return
 		}
 		seen[c.Name] = true
-		for _, r := range c.Rules {
-			for _, v := range verdictsOf(r) {
-				if v.Kind == rules.Jump || v.Kind == rules.Goto {
-					walk(t.Chain(v.Chain))
-				}
-			}
+		for _, name := range c.Jumps() {
+			walk(t.Chain(name))
 		}
 	}
 	for _, c := range t.Chains {
@@ -71,16 +67,6 @@ func reach(t *rules.Table, hooks ...rules.Hook) map[string]bool {
 		}
 	}
 	return seen
-}
-
-func verdictsOf(r *rules.Rule) []rules.Verdict {
-	out := []rules.Verdict{r.Verdict}
-	if r.VMap != nil {
-		for _, e := range r.VMap.Entries {
-			out = append(out, e.Verdict)
-		}
-	}
-	return out
 }
 
 func logs(r *rules.Rule) bool {

@@ -73,12 +73,6 @@ func (e *Env) route(a netip.Addr) (iface string, known bool) {
 	return iface, best >= 0 || e.RoutesComplete
 }
 
-// forwardIface is where a forwarded packet to a leaves: "" when unknown.
-func (e *Env) forwardIface(a netip.Addr) string {
-	iface, _ := e.route(a)
-	return iface
-}
-
 // IsLocal reports whether a belongs to the host.
 func (e *Env) IsLocal(a netip.Addr) bool {
 	return slices.Contains(e.Local, a.Unmap()) || a.IsLoopback()

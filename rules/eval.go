@@ -37,7 +37,8 @@ func (hc *hookChains) evaluate(p Packet, env *Env) Result {
 }
 
 // walkAll walks p once per combination of undecided matches, each walk
-// driven by walk; the first walk takes every match's default side.
+// driven by walk; the first walk takes every match's default side. The
+// caller names what is undecided, once the outcomes are complete.
 func (hc *hookChains) walkAll(p Packet, env *Env, walk func(*walker)) Result {
 	var res Result
 	queue := []map[string]bool{{}}
@@ -54,7 +55,6 @@ func (hc *hookChains) walkAll(p Packet, env *Env, walk func(*walker)) Result {
 		res.Outcomes = append(res.Outcomes, w.out)
 		queue = append(queue, w.branches(assume)...)
 	}
-	res.Undecided = res.undecided()
 	return res
 }
 
@@ -62,16 +62,34 @@ func (hc *hookChains) walkAll(p Packet, env *Env, walk func(*walker)) Result {
 // order the kernel runs them: the ruleset as a packet of that family meets
 // it, on its way in and its replies' way out.
 type hookChains struct {
-	hooks map[Hook][]baseChain
-	// sport is the default probe's source port: an ephemeral one that no
-	// rule tells apart from most of the ephemeral range.
-	sport    uint16
+	rs       *Ruleset
+	family   Family
+	hooks    map[Hook][]baseChain
 	maxSteps int
-	// recentSets are the recent lists some rule fills (--set): only
-	// earlier probes can put a source on them.
+	// sport and recentSets are found when a walk first needs them: most
+	// walks (replies, neighbour discovery) never do.
+	sport      uint16
 	recentSets map[string]bool
 	// w is the walker of every walk: walks never nest.
 	w walker
+}
+
+// defaultSport is the default probe's source port: an ephemeral one that
+// no rule tells apart from most of the ephemeral range.
+func (hc *hookChains) defaultSport() uint16 {
+	if hc.sport == 0 {
+		hc.sport = hc.rs.defaultSport(hc.family)
+	}
+	return hc.sport
+}
+
+// fills reports whether some rule fills (--set) a recent list: only
+// earlier probes can put a source on such a list.
+func (hc *hookChains) fills(list string) bool {
+	if hc.recentSets == nil {
+		hc.recentSets = hc.rs.recentSets(hc.family)
+	}
+	return hc.recentSets[list]
 }
 
 type baseChain struct {
@@ -80,8 +98,7 @@ type baseChain struct {
 }
 
 func (rs *Ruleset) hookChains(f Family) *hookChains {
-	hc := &hookChains{hooks: map[Hook][]baseChain{}, sport: rs.defaultSport(f), maxSteps: max(minSteps, 4*rs.NumRules()),
-		recentSets: rs.recentSets(f)}
+	hc := &hookChains{rs: rs, family: f, hooks: map[Hook][]baseChain{}, maxSteps: max(minSteps, 4*rs.NumRules())}
 	for _, t := range rs.Tables {
 		for _, c := range t.Chains {
 			if c.Hook != "" && (t.Family.Sees(f) || c.Hook == HookIngress && t.Family == FamilyNetdev) {
@@ -216,7 +233,7 @@ func (w *walker) route() {
 		return
 	}
 	w.out.Forwarded = true
-	w.oif = w.env.forwardIface(w.pkt.Dst)
+	w.oif, _ = w.env.route(w.pkt.Dst) // "" when unknown
 	w.out.OutIface = w.oif
 	if w.oif == "" {
 		w.oif = unknownIface

@@ -1,9 +1,6 @@
 package rules
 
-import (
-	"fmt"
-	"slices"
-)
+import "fmt"
 
 // The sender picks some fields of its packet: the source port and the
 // length. The default probe has one value of each; where the rules tell
@@ -18,7 +15,17 @@ const (
 	numFree
 )
 
-var freeFields = [numFree]Field{FieldSport, FieldLength}
+// freeOf is the free field a field reads, if any: conntrack's original
+// source port is the packet's own.
+func freeOf(f Field) (int, bool) {
+	switch f {
+	case FieldSport, FieldCtOrigSport:
+		return freeSport, true
+	case FieldLength:
+		return freeLength, true
+	}
+	return 0, false
+}
 
 var freeWords = [numFree]string{"source port", "length"}
 
@@ -51,7 +58,7 @@ func (w *walker) initFree() {
 		return
 	}
 	if p.Sport == 0 && p.hasPorts() {
-		w.free[freeSport] = freeValue{on: true, set: allValues, rep: w.hc.sport}
+		w.free[freeSport] = freeValue{on: true, set: allValues, rep: w.hc.defaultSport()}
 	}
 	if p.Length == 0 {
 		w.free[freeLength] = freeValue{on: true, set: allValues, rep: defaultLength(p)}
@@ -77,18 +84,14 @@ func defaultLength(p *Packet) uint16 {
 
 // freeIndex returns the index in fields of the one free field the walk
 // follows, and which free field it is; ok is false when fields read none.
-// Conntrack's original source port is the packet's own, free with it.
 func (w *walker) freeIndex(fields []Field) (at, which int, ok bool) {
 	if !w.free[freeSport].on && !w.free[freeLength].on {
 		return 0, 0, false
 	}
 	at = -1
 	for i, f := range fields {
-		j := slices.Index(freeFields[:], f)
-		if f == FieldCtOrigSport {
-			j = freeSport
-		}
-		if j < 0 || !w.free[j].on {
+		j, free := freeOf(f)
+		if !free || !w.free[j].on {
 			continue
 		}
 		if at >= 0 {

@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"net/netip"
+	"slices"
 )
 
 // A prediction from rule files speaks for an arbitrary packet: from a
@@ -90,7 +91,7 @@ func (rs *Ruleset) intervals(fields ...Field) []Interval {
 func appendIntervals(out []Interval, ms []Match, fields []Field) []Interval {
 	for _, m := range ms {
 		for i, fld := range m.Fields {
-			if !containsField(fields, fld) {
+			if !slices.Contains(fields, fld) {
 				continue
 			}
 			for _, e := range m.Elems {
@@ -101,15 +102,6 @@ func appendIntervals(out []Interval, ms []Match, fields []Field) []Interval {
 		}
 	}
 	return out
-}
-
-func containsField(fs []Field, f Field) bool {
-	for _, x := range fs {
-		if x == f {
-			return true
-		}
-	}
-	return false
 }
 
 func wholeSpace(iv Interval) bool {

@@ -133,6 +133,7 @@ func (hc *hookChains) reply(p Packet, oif string, env *Env) *Reply {
 // replyOf is the default probe's reply fate, with the choices that change
 // it.
 func replyOf(res Result) *Reply {
+	res.Undecided = res.undecided()
 	first := res.Outcomes[0]
 	r := &Reply{Verdict: first.Verdict, Decider: first.Decider, Certain: res.Decided(), Undecided: res.Undecided}
 	for _, o := range res.Outcomes[1:] {

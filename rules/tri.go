@@ -17,7 +17,7 @@ func (w *walker) eval(m *Match) Tri {
 	if t, ok := w.evalFree(m); ok {
 		return t
 	}
-	if m.Recent != nil && !w.hc.recentSets[m.Recent.Name] {
+	if m.Recent != nil && !w.hc.fills(m.Recent.Name) {
 		// No rule fills the list: first contact holds for every probe.
 		return truth(w.recent[m.Recent.Name] >= max(1, m.Recent.HitCount) != m.Negate)
 	}

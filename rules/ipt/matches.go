@@ -329,7 +329,7 @@ func buildIPRange(r *ruleLine, e *ext) error {
 // buildLimit: "limit: avg 3/min burst 10" (iptables' defaults: 3/hour,
 // burst 5).
 func buildLimit(r *ruleLine, e *ext) error {
-	rate, burst := "3/hour", "5"
+	rate, perSec, burst := "3/hour", 3.0/3600, "5"
 	for _, o := range e.opts {
 		if o.name == "--limit-burst" {
 			if !isNumber(o.args[0]) {
@@ -339,35 +339,35 @@ func buildLimit(r *ruleLine, e *ext) error {
 			continue
 		}
 		var err error
-		if rate, err = parseRate(o.args[0]); err != nil {
+		if rate, perSec, err = parseRate(o.args[0]); err != nil {
 			return err
 		}
 	}
 	n, _ := strconv.ParseUint(burst, 10, 32)
-	r.add(rules.Limit("limit: avg "+rate+" burst "+burst, rules.Rate{PerSecond: perSecond(rate), Burst: uint32(n)}, false))
+	r.add(rules.Limit("limit: avg "+rate+" burst "+burst, rules.Rate{PerSecond: perSec, Burst: uint32(n)}, false))
 	return nil
 }
 
-// parseRate reads N[/second|/minute|/hour|/day] (any prefix of the unit)
-// and prints it as iptables-save does.
-func parseRate(s string) (string, error) {
+// rateUnits are the units a rate may name (by any prefix, case
+// ignored; none is per second), as iptables-save prints them.
+var rateUnits = []struct {
+	name, short string
+	secs        float64
+}{{"second", "sec", 1}, {"minute", "min", 60}, {"hour", "hour", 3600}, {"day", "day", 86400}}
+
+// parseRate reads N[/second|/minute|/hour|/day], printed as
+// iptables-save does and as packets a second.
+func parseRate(s string) (text string, perSecond float64, err error) {
 	n, unit, _ := strings.Cut(s, "/")
-	if !isNumber(n) {
-		return "", fmt.Errorf("bad rate %s", quote.Q(s))
-	}
-	if unit == "" {
-		return n + "/sec", nil
-	}
-	for _, u := range []string{"second", "minute", "hour", "day"} {
-		if strings.HasPrefix(u, strings.ToLower(unit)) {
-			short := map[string]string{"second": "sec", "minute": "min"}[u]
-			if short == "" {
-				short = u
+	if isNumber(n) {
+		for _, u := range rateUnits {
+			if strings.HasPrefix(u.name, strings.ToLower(unit)) {
+				v, _ := strconv.ParseFloat(n, 64)
+				return n + "/" + u.short, v / u.secs, nil
 			}
-			return n + "/" + short, nil
 		}
 	}
-	return "", fmt.Errorf("bad rate %s", quote.Q(s))
+	return "", 0, fmt.Errorf("bad rate %s", quote.Q(s))
 }
 
 // buildHashlimit: --hashlimit-upto holds while packets come no faster
@@ -397,23 +397,8 @@ func buildHashlimit(r *ruleLine, e *ext) error {
 // perSecond reads a packet rate, "3/min", "25/sec" or "10/s", into
 // packets a second; 0 for anything else (a byte rate).
 func perSecond(s string) float64 {
-	n, unit, _ := strings.Cut(s, "/")
-	v, err := strconv.ParseFloat(n, 64)
-	if err != nil {
-		return 0
-	}
-	for _, u := range []struct {
-		name string
-		secs float64
-	}{{"second", 1}, {"minute", 60}, {"hour", 3600}, {"day", 86400}} {
-		if unit == "" || strings.HasPrefix(u.name, strings.ToLower(unit)) {
-			return v / u.secs
-		}
-	}
-	if unit == "min" {
-		return v / 60
-	}
-	return 0
+	_, v, _ := parseRate(s)
+	return v
 }
 
 var connlimitOpts = map[string]int{
