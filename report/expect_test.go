@@ -3,6 +3,7 @@ package report
 import (
 	"testing"
 
+	"github.com/perimeter-dev/perimeter/exposure/probe"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -20,21 +21,21 @@ func TestExpected(t *testing.T) {
 		outcomes  []rules.Outcome
 		proto     uint8
 		listening bool
-		want      string
+		want      probe.State
 		certain   bool
 	}{
-		{"accept, listener", []rules.Outcome{{Verdict: accept, Answer: pass, Refusal: pass}}, rules.ProtoTCP, true, StateOpen, true},
-		{"accept, none", []rules.Outcome{{Verdict: accept, Answer: pass, Refusal: pass}}, rules.ProtoTCP, false, StateClosed, true},
-		{"answer dropped on the way out", []rules.Outcome{{Verdict: accept, Answer: dropped, Refusal: pass}}, rules.ProtoTCP, true, StateStealth, true},
-		{"answer undecided", []rules.Outcome{{Verdict: accept, Answer: undecided}}, rules.ProtoTCP, true, StateUnknown, false},
-		{"drop", []rules.Outcome{{Verdict: rules.Verdict{Kind: rules.Drop}}}, rules.ProtoTCP, true, StateStealth, true},
-		{"tcp reset", []rules.Outcome{reject(rules.RejectTCPReset)}, rules.ProtoTCP, true, StateClosed, true},
-		{"port unreachable to tcp", []rules.Outcome{reject(rules.RejectPortUnreach)}, rules.ProtoTCP, true, StateRejected, true},
-		{"port unreachable to udp", []rules.Outcome{reject(rules.RejectPortUnreach)}, rules.ProtoUDP, true, StateClosed, true},
-		{"admin prohibited", []rules.Outcome{reject(rules.RejectAdminProhib6)}, rules.ProtoUDP, false, StateRejected, true},
-		{"unknowns disagree", []rules.Outcome{{Verdict: accept, Answer: pass}, {Verdict: rules.Verdict{Kind: rules.Drop}}}, rules.ProtoTCP, true, StateUnknown, false},
-		{"a sender's choice disagrees", []rules.Outcome{{Verdict: accept, Answer: pass}, {Verdict: rules.Verdict{Kind: rules.Drop}, Assumed: []rules.Assumption{fromPort53}}}, rules.ProtoTCP, true, StateOpen, true},
-		{"queue", []rules.Outcome{{Verdict: rules.Verdict{Kind: rules.Queue}}}, rules.ProtoTCP, true, StateUnknown, false},
+		{"accept, listener", []rules.Outcome{{Verdict: accept, Answer: pass, Refusal: pass}}, rules.ProtoTCP, true, probe.Open, true},
+		{"accept, none", []rules.Outcome{{Verdict: accept, Answer: pass, Refusal: pass}}, rules.ProtoTCP, false, probe.Closed, true},
+		{"answer dropped on the way out", []rules.Outcome{{Verdict: accept, Answer: dropped, Refusal: pass}}, rules.ProtoTCP, true, probe.Stealth, true},
+		{"answer undecided", []rules.Outcome{{Verdict: accept, Answer: undecided}}, rules.ProtoTCP, true, probe.Unknown, false},
+		{"drop", []rules.Outcome{{Verdict: rules.Verdict{Kind: rules.Drop}}}, rules.ProtoTCP, true, probe.Stealth, true},
+		{"tcp reset", []rules.Outcome{reject(rules.RejectTCPReset)}, rules.ProtoTCP, true, probe.Closed, true},
+		{"port unreachable to tcp", []rules.Outcome{reject(rules.RejectPortUnreach)}, rules.ProtoTCP, true, probe.Rejected, true},
+		{"port unreachable to udp", []rules.Outcome{reject(rules.RejectPortUnreach)}, rules.ProtoUDP, true, probe.Closed, true},
+		{"admin prohibited", []rules.Outcome{reject(rules.RejectAdminProhib6)}, rules.ProtoUDP, false, probe.Rejected, true},
+		{"unknowns disagree", []rules.Outcome{{Verdict: accept, Answer: pass}, {Verdict: rules.Verdict{Kind: rules.Drop}}}, rules.ProtoTCP, true, probe.Unknown, false},
+		{"a sender's choice disagrees", []rules.Outcome{{Verdict: accept, Answer: pass}, {Verdict: rules.Verdict{Kind: rules.Drop}, Assumed: []rules.Assumption{fromPort53}}}, rules.ProtoTCP, true, probe.Open, true},
+		{"queue", []rules.Outcome{{Verdict: rules.Verdict{Kind: rules.Queue}}}, rules.ProtoTCP, true, probe.Unknown, false},
 	}
 	for _, c := range cases {
 		got, certain := Expected(rules.Result{Outcomes: c.outcomes}, c.proto, 80, func(uint16) bool { return c.listening })
@@ -47,7 +48,7 @@ func TestExpected(t *testing.T) {
 func TestExpectedFollowsNAT(t *testing.T) {
 	o := rules.Outcome{Verdict: rules.Verdict{Kind: rules.Accept}, NATed: true, Dport: 8443}
 	got, _ := Expected(rules.Result{Outcomes: []rules.Outcome{o}}, rules.ProtoTCP, 443, func(p uint16) bool { return p == 8443 })
-	if got != StateOpen {
+	if got != probe.Open {
 		t.Errorf("a port redirected to a listening one: got %s, want open", got)
 	}
 }

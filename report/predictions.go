@@ -3,6 +3,8 @@ package report
 import (
 	"net/netip"
 
+	"github.com/perimeter-dev/perimeter/exposure/probe"
+
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -54,14 +56,14 @@ type Outcome struct {
 	Rule       rules.Origin     `json:"rule"`
 	// SeenListening and SeenNotListening are what a prober from outside
 	// should see on these ports with and without a listener: the verdict,
-	// and the fate of the host's replies on their way out (StateUnknown
+	// and the fate of the host's replies on their way out (probe.Unknown
 	// when undecided; for a forwarded packet, with or without a listener
 	// on the host it is forwarded to).
-	SeenListening    string `json:"seen_if_listening"`
-	SeenNotListening string `json:"seen_if_not_listening"`
-	NAT              string `json:"nat,omitempty"`
-	Forwarded        bool   `json:"forwarded"`
-	SourcePort       uint16 `json:"source_port"`
+	SeenListening    probe.State `json:"seen_if_listening"`
+	SeenNotListening probe.State `json:"seen_if_not_listening"`
+	NAT              string      `json:"nat,omitempty"`
+	Forwarded        bool        `json:"forwarded"`
+	SourcePort       uint16      `json:"source_port"`
 }
 
 // OtherOutcome is an outcome besides the default probe's, with what leads
@@ -91,12 +93,12 @@ func flat(q rules.Query, p rules.PortPrediction) Prediction {
 		Undecided: nonNil(res.Undecided), Exposure: res.Exposure().String(), OtherOutcomes: []OtherOutcome{},
 		InIface: q.InIface, Source: q.Src, Dest: q.Dst,
 	}
-	row.SeenListening, row.SeenNotListening = seen(func(listening func(uint16) bool) (string, bool) {
+	row.SeenListening, row.SeenNotListening = seen(func(listening func(uint16) bool) (probe.State, bool) {
 		return Expected(res, q.Proto, p.From, listening)
 	})
 	for _, o := range res.Outcomes[1:] {
 		other := OtherOutcome{If: nonNil(o.Conditions()), Assuming: assuming(o), Outcome: outcomeRow(o)}
-		other.SeenListening, other.SeenNotListening = seen(func(listening func(uint16) bool) (string, bool) {
+		other.SeenListening, other.SeenNotListening = seen(func(listening func(uint16) bool) (probe.State, bool) {
 			return ExpectedOutcome(o, q.Proto, p.From, listening)
 		})
 		row.OtherOutcomes = append(row.OtherOutcomes, other)
@@ -106,14 +108,14 @@ func flat(q rules.Query, p rules.PortPrediction) Prediction {
 
 // seen is what a prober sees with a listener and without one, as expect
 // tells.
-func seen(expect func(listening func(uint16) bool) (string, bool)) (withListener, without string) {
+func seen(expect func(listening func(uint16) bool) (probe.State, bool)) (withListener, without probe.State) {
 	withListener, _ = expect(func(uint16) bool { return true })
 	without, _ = expect(func(uint16) bool { return false })
 	return withListener, without
 }
 
 // verdictText spells the verdict with its reject type: "reject:tcp-reset".
-func (o Outcome) verdictText() string {
+func (o Outcome) VerdictText() string {
 	if o.RejectWith == "" {
 		return o.Verdict
 	}

@@ -8,6 +8,8 @@ package rules_test
 // above a limit), probed that way.
 
 import (
+	"github.com/perimeter-dev/perimeter/exposure/probe"
+
 	"context"
 	"fmt"
 	"math"
@@ -87,12 +89,12 @@ func (o *oracle) listen(proto string, ports []uint16) (stop func()) {
 
 // want is what the prober should see when the rules treat its packet as
 // outcome oc (or, with oc nil, as the default probe's outcomes).
-func (x *query) want(res rules.Result, oc *rules.Outcome, port uint16) (string, bool) {
+func (x *query) want(res rules.Result, oc *rules.Outcome, port uint16) (probe.State, bool) {
 	isListening := func(p uint16) bool { return slices.Contains(x.listening, p) }
 	if oc != nil {
-		return withNeighbor(x.nd)(report.ExpectedOutcome(*oc, x.q.Proto, port, isListening))
+		return report.ExpectOutcome(*oc, x.q.Proto, port, isListening, x.nd)
 	}
-	return withNeighbor(x.nd)(report.Expected(res, x.q.Proto, port, isListening))
+	return report.Expect(res, x.q.Proto, port, isListening, x.nd)
 }
 
 // batch is ports whose default probe should fire the same log rules and
@@ -174,7 +176,7 @@ func (o *oracle) defaultBatch(x *query, b *batch) {
 		switch want, certain := x.want(p.res, nil, p.r.Port); {
 		case !certain:
 			o.tally[undecided]++
-		case string(p.r.State) == want:
+		case p.r.State == want:
 			o.tally.agree(p.res)
 		case b.setter:
 			o.disagree(x, p.src, p.r, p.res, want)
@@ -192,7 +194,7 @@ type probed struct {
 	src netip.Addr
 }
 
-func (o *oracle) disagree(x *query, src netip.Addr, r sandbox.Result, res rules.Result, want string) {
+func (o *oracle) disagree(x *query, src netip.Addr, r sandbox.Result, res rules.Result, want probe.State) {
 	o.tally[disagreed]++
 	first := res.Default()
 	o.t.Errorf("%s %s port %d from %s: predicted %s (%s by %s), kernel says %s", x.q.Family, x.proto, r.Port, src, want,
@@ -295,7 +297,7 @@ func (o *oracle) reprobe(x *query, ports []uint16) {
 		switch want, certain := x.want(res, nil, r.Port); {
 		case !certain:
 			o.tally[undecided]++
-		case string(r.State) == want:
+		case r.State == want:
 			o.tally.agree(res)
 		default:
 			o.disagree(x, q.Src, r, res, want)
@@ -437,7 +439,7 @@ func (o *oracle) judge(c choiceCheck, r sandbox.Result) {
 	switch {
 	case !certain:
 		o.tally[choicesLeft]++
-	case string(r.State) == want:
+	case r.State == want:
 		o.tally[choicesAgreed]++
 	default:
 		o.tally[choicesDisagreed]++
@@ -492,17 +494,3 @@ func portList(ports []uint16) string {
 	return fmt.Sprint(ports)
 }
 
-// withNeighbor is what the prober sees once neighbour discovery, whose
-// solicitations carry the prober's global address, is counted: nothing
-// where it surely fails, nothing certain where it is undecided.
-func withNeighbor(nd *rules.NeighborDiscovery) func(want string, certain bool) (string, bool) {
-	return func(want string, certain bool) (string, bool) {
-		switch {
-		case nd == nil || nd.FromGlobal.Passes():
-			return want, certain
-		case nd.FromGlobal.Certain:
-			return report.StateStealth, true
-		}
-		return want, false
-	}
-}

@@ -11,6 +11,9 @@ const (
 	exitFindings = 1 // findings at or above the --fail-on threshold
 	exitUsage    = 2 // bad usage or bad input
 	exitHost     = 3 // the host could not be read
+	// exitInternal is any other error: a bug, or a failure perimeter did
+	// not foresee (writing the output, say).
+	exitInternal = 4
 	// exitInterrupted follows the shell's 128+SIGINT: Ctrl-C stopped the
 	// command, and what it found so far was printed.
 	exitInterrupted = 130
@@ -39,9 +42,12 @@ var errInterrupted = errors.New("interrupted: the results above are partial")
 func exitCode(err error) int {
 	var ue usageError
 	var he hostError
+	var fe findingsError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &fe):
+		return exitFindings
 	case errors.Is(err, errInterrupted):
 		return exitInterrupted
 	case errors.As(err, &he):
@@ -49,5 +55,5 @@ func exitCode(err error) int {
 	case errors.As(err, &ue):
 		return exitUsage
 	}
-	return exitUsage
+	return exitInternal
 }

@@ -7,16 +7,17 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perimeter-dev/perimeter/exposure/sockets"
-	"github.com/perimeter-dev/perimeter/report"
+	"github.com/perimeter-dev/perimeter/report/render"
 )
 
 type listenersOptions struct {
 	netns  string
 	output string
+	term   terminal
 }
 
-func newListenersCmd() *cobra.Command {
-	o := &listenersOptions{}
+func newListenersCmd(term terminal) *cobra.Command {
+	o := &listenersOptions{term: term}
 	cmd := &cobra.Command{
 		Use:   "listeners",
 		Short: "List the listening TCP and bound UDP sockets, with their processes",
@@ -46,7 +47,7 @@ func runListeners(cmd *cobra.Command, o *listenersOptions) error {
 		return hostError{err}
 	}
 	if o.output == "json" {
-		return report.WriteListenersJSON(cmd.OutOrStdout(), l)
+		return render.WriteListenersJSON(cmd.OutOrStdout(), l)
 	}
-	return report.WriteListenersTable(cmd.OutOrStdout(), l)
+	return render.WriteListenersTable(cmd.OutOrStdout(), l, o.term.style(cmd.OutOrStdout()))
 }

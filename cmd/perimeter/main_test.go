@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -55,7 +56,14 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"rules", "--iptables-save", bad}, exitUsage, `perimeter: parse ` + bad + `:3: unknown option "--dprot": "-A INPUT -p tcp --dprot 22 -j ACCEPT"`},
 		{[]string{"rules", "--iptables-save", "/nonexistent/rules.v4"}, exitUsage, "perimeter: open /nonexistent/rules.v4: no such file"},
 		{[]string{"rules", "--output", "yaml"}, exitUsage, `perimeter: --output "yaml": want table or json`},
-		{[]string{"rules", "--explain", "tcp:22"}, exitUsage, `perimeter: --explain "tcp:22": want PROTO/PORT, e.g. tcp/22`},
+		{[]string{"rules", "--explain", "tcp:22"}, exitUsage, `perimeter: --explain "tcp:22": want PROTO/PORT with PROTO tcp or udp, e.g. tcp/22`},
+		{[]string{"rules", "--explain", "tcp/99999"}, exitUsage, `perimeter: --explain "tcp/99999": port "99999" is not a number from 0 to 65535`},
+		{[]string{"rules", "--explain", "tcp/22", "-o", "json"}, exitUsage, `perimeter: --explain prints a packet's path as text: drop --output json`},
+		{[]string{"rules", "--source-port", "70000"}, exitUsage, `perimeter: --source-port "70000": want a port from 1 to 65535`},
+		{[]string{"probe", "198.18.0.1", "--source-port", "70000"}, exitUsage, `perimeter: --source-port "70000": want a port from 1 to 65535`},
+		{[]string{"rules", "--source", "198.18.0.7", "--source", "198.18.0.8"}, exitUsage, `perimeter: --source given twice for ipv4 (198.18.0.7 and 198.18.0.8): give one per family`},
+		{[]string{"audit", "--fail-on", "severe"}, exitUsage, `perimeter: --fail-on: severity "severe": want info, low, medium, high or critical`},
+		{[]string{"audit", "--probe-results", "/nonexistent/remote.json"}, exitUsage, `perimeter: --probe-results /nonexistent/remote.json: stat /nonexistent/remote.json: no such file or directory`},
 		{[]string{"rules", "--bogus"}, exitUsage, "perimeter: unknown flag: --bogus"},
 		{[]string{"rules", "--ipset", "x"}, exitUsage, "perimeter: --ipset goes with rule files: the live read lists the host's ipsets itself"},
 		{[]string{"version", "extra"}, exitUsage, `perimeter: accepts 0 arg(s), received 1`},
@@ -108,5 +116,24 @@ func compareGolden(t *testing.T, name, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("output differs from %s (if the change is right, run go test ./cmd/perimeter -update):\n%s", path, got)
+	}
+}
+
+// TestExitCodeOfOtherErrors: an error that is neither bad input nor an
+// unreadable host has its own code, and findings at --fail-on theirs.
+func TestExitCodeOfOtherErrors(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		code int
+	}{
+		{errors.New("write output: broken pipe"), exitInternal},
+		{findingsError{}, exitFindings},
+		{usageError{errors.New("x")}, exitUsage},
+		{hostError{errors.New("x")}, exitHost},
+		{errInterrupted, exitInterrupted},
+	} {
+		if got := exitCode(c.err); got != c.code {
+			t.Errorf("%v: exit %d, want %d", c.err, got, c.code)
+		}
 	}
 }

@@ -7,14 +7,13 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/perimeter-dev/perimeter/exposure/probe"
-	"github.com/perimeter-dev/perimeter/report"
+	"github.com/perimeter-dev/perimeter/report/render"
 )
 
 type probeOptions struct {
@@ -25,11 +24,12 @@ type probeOptions struct {
 	source    string
 	maxRate   float64
 	wait      time.Duration
-	srcPort   uint16
+	srcPort   string
+	term      terminal
 }
 
-func newProbeCmd() *cobra.Command {
-	o := &probeOptions{}
+func newProbeCmd(term terminal) *cobra.Command {
+	o := &probeOptions{term: term}
 	cmd := &cobra.Command{
 		Use:   "probe TARGET",
 		Short: "Probe a host's ports and tell open, closed, rejected and stealth apart",
@@ -62,7 +62,7 @@ found. --output json is the format the audit imports from a remote vantage.`,
 	f.StringVar(&o.source, "source", "", "address to probe from (default: the route's)")
 	f.Float64Var(&o.maxRate, "max-rate", 0, "most packets a second (default: as fast as replies keep up)")
 	f.DurationVar(&o.wait, "rate-limit-wait", probe.DefaultRateLimitWait, "longest paced re-probing of the silent ports of ranges whose answers are rate-limited (0: none; those ports are then unknown)")
-	f.Uint16Var(&o.srcPort, "source-port", 0, "probe from this source port, like nmap -g (rules that accept by source port, e.g. --sport 53, let such probes in)")
+	f.StringVar(&o.srcPort, "source-port", "", "probe from this source port, like nmap -g (rules that accept by source port, e.g. --sport 53, let such probes in)")
 	return cmd
 }
 
@@ -99,7 +99,12 @@ func runProbe(cmd *cobra.Command, o *probeOptions, target string) error {
 }
 
 func (o *probeOptions) parse() ([]probe.Job, probe.Options, error) {
-	opts := probe.Options{Mode: probe.Mode(o.mode), MaxRate: o.maxRate, RateLimitWait: o.wait, SourcePort: o.srcPort}
+	opts := probe.Options{Mode: probe.Mode(o.mode), MaxRate: o.maxRate, RateLimitWait: o.wait}
+	sport, err := parsePort("--source-port", o.srcPort)
+	if err != nil {
+		return nil, opts, err
+	}
+	opts.SourcePort = sport
 	if !slices.Contains([]probe.Mode{probe.ModeAuto, probe.ModeConnect, probe.ModeSyn}, opts.Mode) {
 		return nil, opts, badInput("--mode %q: want auto, connect or syn", o.mode)
 	}
@@ -181,37 +186,7 @@ func probeError(err error) error {
 
 func (o *probeOptions) write(w io.Writer, rep *probe.Report) error {
 	if o.output == "json" {
-		return report.WriteProbeJSON(w, rep)
+		return render.WriteProbeJSON(w, rep)
 	}
-	return report.WriteProbeTable(w, rep)
-}
-
-// progressBar draws on a terminal once a run has lasted a second.
-type progressBar struct {
-	w     io.Writer
-	on    bool
-	drawn bool
-}
-
-func newProgressBar(w io.Writer) *progressBar {
-	f, ok := w.(*os.File)
-	if !ok {
-		return &progressBar{}
-	}
-	st, err := f.Stat()
-	return &progressBar{w: w, on: err == nil && st.Mode()&os.ModeCharDevice != 0}
-}
-
-func (b *progressBar) update(p probe.Progress) {
-	if !b.on || p.Elapsed < time.Second {
-		return
-	}
-	fmt.Fprintf(b.w, "\r\033[K%s", report.ProgressLine(p, 30))
-	b.drawn = true
-}
-
-func (b *progressBar) clear() {
-	if b.drawn {
-		fmt.Fprint(b.w, "\r\033[K")
-	}
+	return render.WriteProbeTable(w, rep, o.term.style(w))
 }

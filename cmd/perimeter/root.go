@@ -18,7 +18,7 @@ func Main() int {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr)
+	root := newRootCmd(stdout, stderr, terminal{getenv: os.Getenv})
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
@@ -27,7 +27,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return exitCode(err)
 }
 
-func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+func newRootCmd(stdout, stderr io.Writer, term terminal) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "perimeter",
 		Short:         "Audit a Linux host's firewall against what the host really exposes",
@@ -37,7 +37,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newVersionCmd(), newRulesCmd(), newListenersCmd(), newProbeCmd())
+	root.AddCommand(newVersionCmd(), newAuditCmd(term), newRulesCmd(term), newListenersCmd(term), newProbeCmd(term))
 	return root
 }
 

@@ -8,6 +8,9 @@ import (
 
 // Host is a snapshot of the host's addressing.
 type Host struct {
+	// Name is the host name; Kernel the kernel's release.
+	Name   string
+	Kernel string
 	// Addrs holds each interface's addresses, in the kernel's order.
 	Addrs map[string][]netip.Addr
 	// Broadcast holds the IPv4 broadcast addresses of the host's subnets.
@@ -78,10 +81,8 @@ func (h *Host) OutsideIface(v6 bool) string {
 	if name := h.DefaultIface(v6); name != "" {
 		return name
 	}
-	for _, name := range h.Ifaces() {
-		if _, ok := h.FirstAddr(name, v6); ok && !h.loopback(name) {
-			return name
-		}
+	if names := h.OutsideIfaces(v6); len(names) > 0 {
+		return names[0]
 	}
 	return ""
 }
@@ -150,4 +151,16 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	host := uint32(1)<<(32-p.Bits()) - 1
 	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) | host
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// OutsideIfaces lists, sorted, the interfaces other than loopback with a
+// global address of the family (v6 for IPv6).
+func (h *Host) OutsideIfaces(v6 bool) []string {
+	var out []string
+	for _, name := range h.Ifaces() {
+		if _, ok := h.FirstAddr(name, v6); ok && !h.loopback(name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Read takes the snapshot from the kernel of the current network
@@ -32,7 +34,17 @@ func Read() (*Host, error) {
 		return nil, err
 	}
 	h.Conf = readConf(append([]string{"all"}, h.Links...))
+	h.Name, h.Kernel = names()
 	return h, nil
+}
+
+// names are the host name and the kernel release, as uname gives them.
+func names() (host, kernel string) {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return "", ""
+	}
+	return unix.ByteSliceToString(u.Nodename[:]), unix.ByteSliceToString(u.Release[:])
 }
 
 func readLinks() ([]string, error) {

@@ -156,7 +156,7 @@ func (t *connectTransport) queued(q queuedError) reply {
 	if !q.isICMP() {
 		return t.failed(q.errno)
 	}
-	q.icmp.self = t.env.locals[q.from]
+	q.icmp.self = t.env.self(q.from)
 	r := reply{from: q.from, ttl: q.ttl, icmp: true}
 	r.state, r.reason, r.detail = q.icmp.classify(false)
 	return r

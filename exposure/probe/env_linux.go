@@ -34,3 +34,8 @@ func newEnv(target netip.Addr, opts Options) (*env, error) {
 	e.limits = readLimits(e.ns)
 	return e, nil
 }
+
+// self tells whether an ICMP error from a came from the prober's own
+// kernel rather than from the target: a host probing itself gets the
+// target's answers from its own address too.
+func (e *env) self(a netip.Addr) bool { return e.locals[a] && a != e.dst }

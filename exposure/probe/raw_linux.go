@@ -25,7 +25,7 @@ type synTransport struct {
 	tcp   *os.File
 	tcpFD int
 	icmp  *os.File
-	local map[netip.Addr]bool
+	self  func(netip.Addr) bool // an ICMP error from the prober's own kernel
 	out   chan answer
 	done  chan struct{}
 	buf   []byte
@@ -48,7 +48,7 @@ func canRaw(ns Netns, v6 bool) error {
 }
 
 func newSynTransport(e *env) (_ *synTransport, err error) {
-	t := &synTransport{v6: e.v6, hold: -1, local: e.locals, out: make(chan answer, answerQueue), done: make(chan struct{})}
+	t := &synTransport{v6: e.v6, hold: -1, self: e.self, out: make(chan answer, answerQueue), done: make(chan struct{})}
 	t.codec = synCodec{key: newCookieKey(), src: e.src, dst: e.dst}
 	defer func() {
 		if err != nil {
@@ -262,7 +262,7 @@ func (t *synTransport) handleICMP(b []byte, from netip.Addr, oob []byte) {
 	if !ok {
 		return
 	}
-	e.self = t.local[from]
+	e.self = t.self(from)
 	if r, ok := t.codec.icmpReply(e, inner, from); ok {
 		r.ttl = ttl
 		t.emit(r)

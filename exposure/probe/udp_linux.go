@@ -93,7 +93,7 @@ func (t *udpTransport) readErrors(fd int, oob []byte) bool {
 	if !q.isICMP() || q.dst != t.env.dst {
 		return true
 	}
-	q.icmp.self = t.env.locals[q.from]
+	q.icmp.self = t.env.self(q.from)
 	r := reply{port: q.port, from: q.from, ttl: q.ttl, icmp: true}
 	r.state, r.reason, r.detail = q.icmp.classify(true)
 	emit(t.out, t.done, answer{reply: r, at: time.Now()})

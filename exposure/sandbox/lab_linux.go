@@ -134,7 +134,7 @@ func (l *Lab) setup(ctx context.Context) error {
 func (l *Lab) backendLinkBatch() string {
 	b := l.cfg.Backend
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "link add %s type veth peer name eth0 netns %s\n", b.Iface, l.Backend)
+	fmt.Fprintf(&sb, "link add %s address %s type veth peer name eth0 address %s netns %s\n", b.Iface, macBackendLink, macBackend, l.Backend)
 	writeIfaceBatch(&sb, b.Iface, b.TargetAddrs, b.Addrs)
 	return sb.String()
 }
@@ -159,7 +159,7 @@ func (l *Lab) backendBatch() string {
 func (l *Lab) targetBatch() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "link set lo up\n")
-	fmt.Fprintf(&b, "link add %s type veth peer name %s netns %s\n", l.TargetIface, l.ProberIface, l.Prober)
+	fmt.Fprintf(&b, "link add %s address %s type veth peer name %s address %s netns %s\n", l.TargetIface, macTarget, l.ProberIface, macProber, l.Prober)
 	writeIfaceBatch(&b, l.TargetIface, l.TargetAddrs, l.ProberAddrs)
 	return b.String()
 }
@@ -170,6 +170,17 @@ func (l *Lab) proberBatch() string {
 	writeIfaceBatch(&b, l.ProberIface, l.ProberAddrs, l.TargetAddrs)
 	return b.String()
 }
+
+// The lab's MAC addresses are fixed (locally administered), so its IPv6
+// link-local addresses, and any output that shows them, are the same
+// from run to run. Each lab has namespaces of its own, so they never
+// meet.
+const (
+	macTarget      = "02:00:00:00:00:01"
+	macProber      = "02:00:00:00:00:02"
+	macBackendLink = "02:00:00:00:00:03"
+	macBackend     = "02:00:00:00:00:04"
+)
 
 func writeIfaceBatch(b *strings.Builder, iface string, local, peer []netip.Prefix) {
 	for _, p := range local {

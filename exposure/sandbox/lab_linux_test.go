@@ -1,6 +1,8 @@
 package sandbox_test
 
 import (
+	"github.com/perimeter-dev/perimeter/exposure/probe"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -164,8 +166,8 @@ func TestTwoLabs(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, c := range []struct {
 		l    *sandbox.Lab
-		want sandbox.State
-	}{{a, sandbox.Open}, {b, sandbox.Closed}} {
+		want probe.State
+	}{{a, probe.Open}, {b, probe.Closed}} {
 		wg.Go(func() {
 			for range 20 {
 				r := c.l.Probe(context.Background(), false, "tcp", netip.Addr{}, netip.Addr{}, []uint16{22}, 0)[0]

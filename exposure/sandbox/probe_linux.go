@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"github.com/perimeter-dev/perimeter/exposure/probe"
+
 	"context"
 	"encoding/binary"
 	"errors"
@@ -26,25 +28,25 @@ import (
 //
 // Every socket has IP_RECVERR/IPV6_RECVERR set, so an ICMP error is read
 // with its type, code and sender:
-//   - TCP: handshake = Open/"syn-ack"; RST = Closed/"reset" (no listener or
-//     reject with tcp reset); ICMP(v6) unreachable = Rejected, Reason the
+//   - TCP: handshake = probe.Open/"syn-ack"; RST = probe.Closed/"reset" (no listener or
+//     reject with tcp reset); ICMP(v6) unreachable = probe.Rejected, Reason the
 //     code ("port-unreachable", "admin-prohibited", ...). A TCP SYN never
 //     draws a port-unreachable from the kernel itself, only from a REJECT.
-//   - UDP: reply = Open/"reply"; port-unreachable = Closed (the kernel's
+//   - UDP: reply = probe.Open/"reply"; port-unreachable = probe.Closed (the kernel's
 //     own answer and REJECT's default look alike); other unreachables =
-//     Rejected.
-//   - silence = Stealth/"no-response" (UDP: "no-response (open|filtered)").
+//     probe.Rejected.
+//   - silence = probe.Stealth/"no-response" (UDP: "no-response (open|filtered)").
 //   - unanswered ARP/ND (the prober's own kernel reports host unreachable)
-//     = Stealth/"no-neighbor".
+//     = probe.Stealth/"no-neighbor".
 //
 // Local errors (EADDRNOTAVAIL, EMFILE, ENOBUFS, ...) are retried and never
-// become a port state; if they persist the Result is Unknown with Err. So is
+// become a port state; if they persist the Result is probe.Unknown with Err. So is
 // everything else Probe cannot explain, and ports it had no time for when
 // ctx ends.
 func (l *Lab) Probe(ctx context.Context, v6 bool, proto string, src, dst netip.Addr, ports []uint16, timeout time.Duration) []Result {
 	res := make([]Result, len(ports))
 	for i, p := range ports {
-		res[i] = Result{Port: p, State: Unknown, Reason: ReasonLocalError}
+		res[i] = Result{Port: p, State: probe.Unknown, Reason: probe.ReasonLocalError}
 	}
 	pr, err := l.newProber(v6, proto, src, dst, timeout)
 	if err != nil {
@@ -78,7 +80,7 @@ func (l *Lab) ProbeFromPort(ctx context.Context, v6 bool, proto string, src neti
 	res := make([]Result, len(ports))
 	pr, err := l.newProber(v6, proto, src, dst, timeout)
 	for i, p := range ports {
-		res[i] = Result{Port: p, State: Unknown, Reason: ReasonLocalError, Err: err}
+		res[i] = Result{Port: p, State: probe.Unknown, Reason: probe.ReasonLocalError, Err: err}
 		if err == nil && ctx.Err() == nil {
 			pr.sport = sport
 			res[i] = pr.probe(ctx, p)
@@ -93,7 +95,7 @@ func (l *Lab) ProbeFromPort(ctx context.Context, v6 bool, proto string, src neti
 func (l *Lab) ProbeOnce(ctx context.Context, v6 bool, proto string, src, dst netip.Addr, port uint16, timeout time.Duration) Result {
 	pr, err := l.newProber(v6, proto, src, dst, timeout)
 	if err != nil {
-		return Result{Port: port, State: Unknown, Reason: ReasonLocalError, Err: err}
+		return Result{Port: port, State: probe.Unknown, Reason: probe.ReasonLocalError, Err: err}
 	}
 	return pr.once(ctx, port)
 }
@@ -154,17 +156,17 @@ const (
 // UDP port once more.
 func (p *prober) probe(ctx context.Context, port uint16) Result {
 	if port == 0 {
-		return Result{Port: port, State: Unknown, Reason: ReasonLocalError, Err: errors.New("probe: port 0")}
+		return Result{Port: port, State: probe.Unknown, Reason: probe.ReasonLocalError, Err: errors.New("probe: port 0")}
 	}
 	backoff := localBackoff
 	silent := 0
 	for try := 1; ; try++ {
 		r := p.once(ctx, port)
 		switch {
-		case r.State == Unknown && isLocal(r.Err) && try < localAttempts && ctx.Err() == nil:
+		case r.State == probe.Unknown && isLocal(r.Err) && try < localAttempts && ctx.Err() == nil:
 			sleep(ctx, backoff)
 			backoff *= 2
-		case r.State == Stealth && p.udp && r.Reason != reasonNoNeighbor && silent == 0:
+		case r.State == probe.Stealth && p.udp && r.Reason != reasonNoNeighbor && silent == 0:
 			silent++
 		default:
 			return r
@@ -193,7 +195,7 @@ func isLocal(err error) bool {
 
 // once makes one attempt on a fresh socket.
 func (p *prober) once(ctx context.Context, port uint16) Result {
-	r := Result{Port: port, State: Unknown, Reason: ReasonLocalError}
+	r := Result{Port: port, State: probe.Unknown, Reason: probe.ReasonLocalError}
 	f, err := p.dial(port)
 	if err != nil {
 		r.Err = fmt.Errorf("probe: %w", err)
@@ -215,8 +217,8 @@ func (p *prober) once(ctx context.Context, port uint16) Result {
 	} else {
 		r = p.waitTCP(f, r)
 	}
-	if r.State == Stealth && ctx.Err() != nil {
-		r = Result{Port: port, State: Unknown, Reason: ReasonLocalError, Err: fmt.Errorf("probe: %w", ctx.Err())}
+	if r.State == probe.Stealth && ctx.Err() != nil {
+		r = Result{Port: port, State: probe.Unknown, Reason: probe.ReasonLocalError, Err: fmt.Errorf("probe: %w", ctx.Err())}
 	}
 	return r
 }
@@ -328,7 +330,7 @@ func (p *prober) waitTCP(f *os.File, r Result) Result {
 		return r
 	}
 	if errors.Is(werr, os.ErrDeadlineExceeded) {
-		r.State, r.Reason, r.Err = Stealth, ReasonNoResponse, nil
+		r.State, r.Reason, r.Err = probe.Stealth, probe.ReasonNoResponse, nil
 		return r
 	}
 	r.Err = fmt.Errorf("probe: wait: %w", werr)
@@ -347,12 +349,12 @@ func (p *prober) tcpState(fd int, r Result) (Result, bool) {
 		r.Err = fmt.Errorf("probe: so_error: %w", err)
 		return r, true
 	case soerr == int(unix.ECONNREFUSED): // RST in SYN_SENT
-		r.State, r.Reason, r.From = Closed, ReasonReset, p.dst
+		r.State, r.Reason, r.From = probe.Closed, probe.ReasonReset, p.dst
 		return r, true
 	case soerr == int(unix.ECONNRESET) || soerr == int(unix.EPIPE):
 		// RST (or FIN, RST) after the handshake: the stand-in listener
 		// accepted and closed before we looked
-		r.State, r.Reason, r.From = Open, ReasonSynAck, p.dst
+		r.State, r.Reason, r.From = probe.Open, probe.ReasonSynAck, p.dst
 		return r, true
 	case soerr != 0:
 		r.Err = fmt.Errorf("probe: connect: %w", syscall.Errno(soerr))
@@ -366,7 +368,7 @@ func (p *prober) tcpState(fd int, r Result) (Result, bool) {
 	if info.State != unix.BPF_TCP_ESTABLISHED {
 		return r, false
 	}
-	r.State, r.Reason, r.From = Open, ReasonSynAck, p.dst
+	r.State, r.Reason, r.From = probe.Open, probe.ReasonSynAck, p.dst
 	return r, true
 }
 
@@ -396,7 +398,7 @@ func (p *prober) waitUDP(f *os.File, r Result) Result {
 		return r
 	}
 	if errors.Is(rerr, os.ErrDeadlineExceeded) {
-		r.State, r.Reason, r.Err = Stealth, ReasonNoResponse+" (open|filtered)", nil
+		r.State, r.Reason, r.Err = probe.Stealth, reasonNoResponseUDP, nil
 		return r
 	}
 	r.Err = fmt.Errorf("probe: wait: %w", rerr)
@@ -410,11 +412,11 @@ func (p *prober) udpState(fd int, buf []byte, r Result) (Result, bool) {
 	_, err := unix.Read(fd, buf)
 	switch {
 	case err == nil:
-		r.State, r.Reason, r.From = Open, ReasonReply, p.dst
+		r.State, r.Reason, r.From = probe.Open, probe.ReasonReply, p.dst
 	case err == unix.EAGAIN || err == unix.EINTR:
 		return r, false
 	case err == unix.ECONNREFUSED: // no ICMP details; still a port unreachable
-		r.State, r.Reason = Closed, ReasonPortUnreachable
+		r.State, r.Reason = probe.Closed, probe.ReasonPortUnreachable
 	default:
 		r.Err = fmt.Errorf("probe: recv: %w", err)
 	}
@@ -498,18 +500,18 @@ func (p *prober) icmpResult(e icmpErr, r Result) Result {
 	name := icmpName(e)
 	switch {
 	case !unreach:
-		r.State, r.Reason = Unknown, name
+		r.State, r.Reason = probe.Unknown, name
 		r.Err = fmt.Errorf("probe: %s (%v) from %v", name, e.errno, e.from)
 	case p.own[e.from] && (name == "host-unreachable" || name == "addr-unreachable"):
 		// our own kernel gave up resolving the target's link address
-		r.State, r.Reason = Stealth, reasonNoNeighbor
+		r.State, r.Reason = probe.Stealth, reasonNoNeighbor
 	case p.own[e.from]:
-		r.State, r.Reason = Unknown, name
+		r.State, r.Reason = probe.Unknown, name
 		r.Err = fmt.Errorf("probe: local %s (%v)", name, e.errno)
-	case name == ReasonPortUnreachable && p.udp:
-		r.State, r.Reason = Closed, name
+	case name == probe.ReasonPortUnreachable && p.udp:
+		r.State, r.Reason = probe.Closed, name
 	default:
-		r.State, r.Reason = Rejected, name
+		r.State, r.Reason = probe.Rejected, name
 	}
 	return r
 }

@@ -1,6 +1,8 @@
 package sandbox_test
 
 import (
+	"github.com/perimeter-dev/perimeter/exposure/probe"
+
 	"context"
 	"fmt"
 	"net/netip"
@@ -18,7 +20,7 @@ import (
 // want is one expected probe result; an empty reason is not checked.
 type want struct {
 	port   uint16
-	state  sandbox.State
+	state  probe.State
 	reason string
 }
 
@@ -42,49 +44,49 @@ func probeCheck(t *testing.T, l *sandbox.Lab, v6 bool, proto string, src netip.A
 
 var (
 	wantTCP4 = []want{
-		{22, sandbox.Open, "syn-ack"},
-		{80, sandbox.Closed, "reset"},
-		{81, sandbox.Closed, "reset"},
-		{82, sandbox.Rejected, "port-unreachable"},
-		{83, sandbox.Rejected, "admin-prohibited"},
-		{84, sandbox.Rejected, "host-unreachable"},
-		{85, sandbox.Rejected, "net-unreachable"},
-		{86, sandbox.Rejected, "host-prohibited"},
-		{87, sandbox.Rejected, "net-prohibited"},
-		{88, sandbox.Rejected, "prot-unreachable"},
-		{9999, sandbox.Stealth, "no-response"},
+		{22, probe.Open, "syn-ack"},
+		{80, probe.Closed, "reset"},
+		{81, probe.Closed, "reset"},
+		{82, probe.Rejected, "port-unreachable"},
+		{83, probe.Rejected, "admin-prohibited"},
+		{84, probe.Rejected, "host-unreachable"},
+		{85, probe.Rejected, "net-unreachable"},
+		{86, probe.Rejected, "host-prohibited"},
+		{87, probe.Rejected, "net-prohibited"},
+		{88, probe.Rejected, "prot-unreachable"},
+		{9999, probe.Stealth, "no-response"},
 	}
 	wantUDP4 = []want{
-		{53, sandbox.Open, "reply"},
-		{54, sandbox.Closed, "port-unreachable"},
-		{55, sandbox.Closed, "port-unreachable"},
-		{56, sandbox.Stealth, udpSilence},
-		{57, sandbox.Rejected, "admin-prohibited"},
-		{58, sandbox.Rejected, "host-unreachable"},
-		{59, sandbox.Rejected, "net-unreachable"},
-		{60, sandbox.Rejected, "prot-unreachable"},
-		{61, sandbox.Rejected, "host-prohibited"},
+		{53, probe.Open, "reply"},
+		{54, probe.Closed, "port-unreachable"},
+		{55, probe.Closed, "port-unreachable"},
+		{56, probe.Stealth, udpSilence},
+		{57, probe.Rejected, "admin-prohibited"},
+		{58, probe.Rejected, "host-unreachable"},
+		{59, probe.Rejected, "net-unreachable"},
+		{60, probe.Rejected, "prot-unreachable"},
+		{61, probe.Rejected, "host-prohibited"},
 	}
 	wantTCP6 = []want{
-		{22, sandbox.Open, "syn-ack"},
-		{80, sandbox.Closed, "reset"},
-		{81, sandbox.Closed, "reset"},
-		{82, sandbox.Rejected, "port-unreachable"},
-		{83, sandbox.Rejected, "admin-prohibited"},
-		{84, sandbox.Rejected, "addr-unreachable"},
-		{85, sandbox.Rejected, "no-route"},
-		{86, sandbox.Rejected, "policy-fail"},
-		{87, sandbox.Rejected, "reject-route"},
-		{9999, sandbox.Stealth, "no-response"},
+		{22, probe.Open, "syn-ack"},
+		{80, probe.Closed, "reset"},
+		{81, probe.Closed, "reset"},
+		{82, probe.Rejected, "port-unreachable"},
+		{83, probe.Rejected, "admin-prohibited"},
+		{84, probe.Rejected, "addr-unreachable"},
+		{85, probe.Rejected, "no-route"},
+		{86, probe.Rejected, "policy-fail"},
+		{87, probe.Rejected, "reject-route"},
+		{9999, probe.Stealth, "no-response"},
 	}
 	wantUDP6 = []want{
-		{53, sandbox.Open, "reply"},
-		{54, sandbox.Closed, "port-unreachable"},
-		{55, sandbox.Closed, "port-unreachable"},
-		{56, sandbox.Stealth, udpSilence},
-		{57, sandbox.Rejected, "admin-prohibited"},
-		{58, sandbox.Rejected, "addr-unreachable"},
-		{59, sandbox.Rejected, "no-route"},
+		{53, probe.Open, "reply"},
+		{54, probe.Closed, "port-unreachable"},
+		{55, probe.Closed, "port-unreachable"},
+		{56, probe.Stealth, udpSilence},
+		{57, probe.Rejected, "admin-prohibited"},
+		{58, probe.Rejected, "addr-unreachable"},
+		{59, probe.Rejected, "no-route"},
 	}
 )
 
@@ -147,16 +149,16 @@ const nftRules = `table inet filter {
 
 var (
 	wantNftTCP = []want{
-		{22, sandbox.Open, "syn-ack"},
-		{23, sandbox.Closed, "reset"},
-		{24, sandbox.Rejected, "admin-prohibited"},
-		{25, sandbox.Rejected, "port-unreachable"},
-		{26, sandbox.Stealth, "no-response"},
+		{22, probe.Open, "syn-ack"},
+		{23, probe.Closed, "reset"},
+		{24, probe.Rejected, "admin-prohibited"},
+		{25, probe.Rejected, "port-unreachable"},
+		{26, probe.Stealth, "no-response"},
 	}
 	wantNftUDP = []want{
-		{53, sandbox.Open, "reply"},
-		{54, sandbox.Stealth, udpSilence},
-		{55, sandbox.Closed, "port-unreachable"},
+		{53, probe.Open, "reply"},
+		{54, probe.Stealth, udpSilence},
+		{55, probe.Closed, "port-unreachable"},
 	}
 )
 
@@ -213,11 +215,11 @@ func TestIPSetAndSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	listen(t, l, "tcp", 443)
-	for src, st := range map[string]sandbox.State{"198.18.0.2": sandbox.Open, "198.18.0.3": sandbox.Stealth, "198.19.7.5": sandbox.Open} {
+	for src, st := range map[string]probe.State{"198.18.0.2": probe.Open, "198.18.0.3": probe.Stealth, "198.19.7.5": probe.Open} {
 		probeCheck(t, l, false, "tcp", netip.MustParseAddr(src), []want{{443, st, ""}})
 	}
 	res := l.Probe(ctx, false, "tcp", netip.MustParseAddr("198.18.0.99"), netip.Addr{}, []uint16{443}, 0)
-	if res[0].State != sandbox.Unknown || res[0].Err == nil {
+	if res[0].State != probe.Unknown || res[0].Err == nil {
 		t.Errorf("foreign source: got %s, want unknown with an error", res[0])
 	}
 	if out, err := l.Run(ctx, l.Target, nil, "ip", "-br", "link", "show", "ens3"); err != nil || !strings.HasPrefix(string(out), "ens3") {
@@ -235,8 +237,8 @@ func TestIPv6NeedsND(t *testing.T) {
 		t.Fatal(err)
 	}
 	listen(t, l, "tcp", 22)
-	probeCheck(t, l, true, "tcp", netip.Addr{}, []want{{22, sandbox.Stealth, ""}})
-	probeCheck(t, l, false, "tcp", netip.Addr{}, []want{{22, sandbox.Open, ""}})
+	probeCheck(t, l, true, "tcp", netip.Addr{}, []want{{22, probe.Stealth, ""}})
+	probeCheck(t, l, false, "tcp", netip.Addr{}, []want{{22, probe.Open, ""}})
 }
 
 // TestListenStop checks per-family listeners and StopListening.
@@ -247,18 +249,18 @@ func TestListenStop(t *testing.T) {
 	listen(t, l, "tcp", 7000) // already listening: kept
 	listen(t, l, "udp", 7000)
 	for _, v6 := range []bool{false, true} {
-		probeCheck(t, l, v6, "tcp", netip.Addr{}, []want{{7000, sandbox.Open, ""}, {7001, sandbox.Open, ""}})
-		probeCheck(t, l, v6, "udp", netip.Addr{}, []want{{7000, sandbox.Open, ""}})
+		probeCheck(t, l, v6, "tcp", netip.Addr{}, []want{{7000, probe.Open, ""}, {7001, probe.Open, ""}})
+		probeCheck(t, l, v6, "udp", netip.Addr{}, []want{{7000, probe.Open, ""}})
 	}
 	l.StopListening("tcp", []uint16{7000})
-	probeCheck(t, l, false, "tcp", netip.Addr{}, []want{{7000, sandbox.Closed, "reset"}, {7001, sandbox.Open, ""}})
+	probeCheck(t, l, false, "tcp", netip.Addr{}, []want{{7000, probe.Closed, "reset"}, {7001, probe.Open, ""}})
 	// a rule that differs per family is seen per family
 	rules := "*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 7001 -j DROP\nCOMMIT\n"
 	if err := l.LoadIPTables(t.Context(), true, false, false, strings.NewReader(rules)); err != nil {
 		t.Fatal(err)
 	}
-	probeCheck(t, l, false, "tcp", netip.Addr{}, []want{{7001, sandbox.Open, ""}})
-	probeCheck(t, l, true, "tcp", netip.Addr{}, []want{{7001, sandbox.Stealth, ""}})
+	probeCheck(t, l, false, "tcp", netip.Addr{}, []want{{7001, probe.Open, ""}})
+	probeCheck(t, l, true, "tcp", netip.Addr{}, []want{{7001, probe.Stealth, ""}})
 	if err := l.Listen("sctp", []uint16{1}); err == nil {
 		t.Error("listen sctp: no error")
 	}
@@ -281,7 +283,7 @@ func TestProbe1000(t *testing.T) {
 		took := time.Since(start)
 		counts := countStates(res)
 		t.Logf("%s: 1000 ports in %v: %v", proto, took.Round(time.Millisecond), counts)
-		if counts[sandbox.Open] != 100 || counts[sandbox.Closed] != 100 || counts[sandbox.Stealth] != 800 {
+		if counts[probe.Open] != 100 || counts[probe.Closed] != 100 || counts[probe.Stealth] != 800 {
 			t.Errorf("%s: got %v, want 100 open, 100 closed, 800 stealth", proto, counts)
 		}
 	}
@@ -295,8 +297,8 @@ func portRange(first uint16, n int) []uint16 {
 	return ports
 }
 
-func countStates(res []sandbox.Result) map[sandbox.State]int {
-	m := map[sandbox.State]int{}
+func countStates(res []sandbox.Result) map[probe.State]int {
+	m := map[probe.State]int{}
 	for _, r := range res {
 		m[r.State]++
 	}
@@ -331,7 +333,7 @@ func TestICMPRateLimit(t *testing.T) {
 				res := l.Probe(t.Context(), v6, "udp", netip.Addr{}, netip.Addr{}, portRange(30000, 300), 0)
 				counts := countStates(res)
 				t.Logf("v6=%v: 300 closed UDP ports seen as %v", v6, counts)
-				if !limit && counts[sandbox.Closed] != 300 {
+				if !limit && counts[probe.Closed] != 300 {
 					t.Errorf("v6=%v: got %v, want 300 closed", v6, counts)
 				}
 			}
@@ -387,7 +389,7 @@ func TestNoNeighbor(t *testing.T) {
 	for _, v6 := range []bool{false, true} {
 		wg.Go(func() {
 			r := l.Probe(t.Context(), v6, "tcp", netip.Addr{}, netip.Addr{}, []uint16{22}, 6*time.Second)[0]
-			if r.State != sandbox.Stealth || r.Reason != "no-neighbor" {
+			if r.State != probe.Stealth || r.Reason != "no-neighbor" {
 				t.Errorf("v6=%v: got %s, want stealth (no-neighbor)", v6, r)
 			}
 		})

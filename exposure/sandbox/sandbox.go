@@ -1,6 +1,8 @@
 package sandbox
 
 import (
+	"github.com/perimeter-dev/perimeter/exposure/probe"
+
 	"errors"
 	"fmt"
 	"net/netip"
@@ -77,35 +79,14 @@ type Backend struct {
 	Addrs       []netip.Prefix // the backend's addresses, e.g. 198.19.0.2/16
 }
 
-// State is a port state as the prober sees it (see DESIGN.md).
-type State string
-
-// The port states.
-const (
-	Open     State = "open"
-	Closed   State = "closed"
-	Rejected State = "rejected"
-	Stealth  State = "stealth"
-	Unknown  State = "unknown"
-)
-
-// Reasons Probe gives. A rejection's reason names the ICMP or ICMPv6
-// unreachable code the way nft spells it ("admin-prohibited",
-// "host-unreachable", "no-route", ...); codes without a name read
-// "icmp-<type>-<code>" or "icmpv6-<type>-<code>".
-const (
-	ReasonSynAck          = "syn-ack"          // TCP handshake completed
-	ReasonReset           = "reset"            // TCP RST (no listener, or reject with tcp reset)
-	ReasonReply           = "reply"            // UDP datagram came back
-	ReasonPortUnreachable = "port-unreachable" // ICMP(v6) port unreachable
-	ReasonNoResponse      = "no-response"      // nothing until the timeout
-	ReasonLocalError      = "local-error"      // the prober could not send; see Err
-)
+// reasonNoResponseUDP is a silent UDP port's reason: a service may
+// ignore a datagram it does not understand.
+const reasonNoResponseUDP = probe.ReasonNoResponse + " (" + probe.DoubtOpenFiltered + ")"
 
 // Result is what Probe saw for one port.
 type Result struct {
 	Port   uint16
-	State  State
+	State  probe.State
 	Reason string
 	// From is who answered: the target for a SYN-ACK, RST or reply, the
 	// ICMP sender for a rejection; zero when nothing answered.

@@ -282,17 +282,56 @@ func (p *parser) chainLine(line string, n int) error {
 	if len(f) < 2 || len(f) > 3 || len(f) == 3 && !isCounters(f[2]) {
 		return errors.New("bad chain line")
 	}
-	return p.cur.declare(f[0], f[1], p.origin(f[0], line, n))
+	if err := p.cur.declare(f[0], f[1], p.origin(f[0], line, n)); err != nil {
+		return err
+	}
+	c := p.cur.chains[f[0]]
+	c.Origin.Text = chainText(c)
+	return nil
+}
+
+// chainText spells a chain as `iptables -S` does: "-P INPUT DROP" for a
+// built-in chain, "-N name" for a user chain. iptables-save's
+// ":INPUT DROP [0:0]" says the same, but a policy must read the same
+// from a file as live, and without the counts.
+func chainText(c *rules.Chain) string {
+	if c.Hook == "" {
+		return "-N " + c.Name
+	}
+	return "-P " + c.Name + " " + strings.ToUpper(c.Policy.Kind.String())
+}
+
+// span is the tokens [from, to) of a line.
+type span struct{ from, to int }
+
+// shownText is a command line as `iptables -S` prints it: without the
+// packet and byte counts of `iptables-save -c` ("[5:300] -A ...") and
+// `iptables -S -v` ("-A ... -c 5 300"), which are the spans cut. They
+// change with every packet, so a rule would read differently on every
+// run, and differently live and from a file.
+func shownText(line string, toks []token, cut ...span) string {
+	var b strings.Builder
+	at := toks[0].start
+	for _, c := range cut {
+		b.WriteString(line[at:toks[c.from].start])
+		at = toks[c.to-1].end
+		for at < len(line) && (line[at] == ' ' || line[at] == '\t') {
+			at++
+		}
+	}
+	b.WriteString(line[at:])
+	return strings.TrimRight(b.String(), " \t")
 }
 
 var countersRE = regexp.MustCompile(`^\[[0-9]+:[0-9]+\]$`)
 
 func isCounters(s string) bool { return countersRE.MatchString(s) }
 
-func (p *parser) origin(chain, line string, n int) rules.Origin {
+// origin is where a line of the input is, and text how it shows.
+func (p *parser) origin(chain, text string, n int) rules.Origin {
 	return rules.Origin{
 		Source: p.src, Backend: p.opts.Backend, Family: p.opts.Family,
-		Table: p.cur.t.Name, Chain: chain, Line: n, Text: line,
+		Table: p.cur.t.Name, Chain: chain, Line: n, Text: text,
 	}
 }
 
@@ -331,12 +370,16 @@ func (p *parser) dispatch(line string, n int, toks []token) error {
 		if len(toks) != 2 {
 			return errors.New("bad -N line")
 		}
-		return p.cur.declare(name, "-", p.origin(name, line, n))
+		return p.cur.declare(name, "-", p.origin(name, shownText(line, toks), n))
 	case "-P", "--policy":
 		if len(toks) != 3 && !(len(toks) == 6 && toks[3].s == "-c") {
 			return errors.New("bad -P line")
 		}
-		return p.cur.setPolicy(name, toks[2].s, p.origin(name, line, n))
+		text := shownText(line, toks)
+		if len(toks) == 6 {
+			text = shownText(line, toks, span{3, 6})
+		}
+		return p.cur.setPolicy(name, toks[2].s, p.origin(name, text, n))
 	}
 	return fmt.Errorf("unknown command %s", quote.Q(toks[0].s))
 }
@@ -358,7 +401,7 @@ func (p *parser) rule(line string, n int, toks []token) error {
 	if err != nil {
 		return err
 	}
-	rs := rl.rules(p.origin(rl.chain, line, n))
+	rs := rl.rules(p.origin(rl.chain, shownText(line, toks, rl.counts...), n))
 	for _, note := range rl.notes {
 		p.notes.add(note)
 	}

@@ -81,7 +81,7 @@ func TestParseStructure(t *testing.T) {
 		t.Errorf("%d tables", got)
 	}
 	input := rs.Table(rules.FamilyIPv4, "filter").Chain("INPUT")
-	if o := input.Origin; o.Line != 20 || o.Text != ":INPUT DROP [10:600]" || o.Position != 0 {
+	if o := input.Origin; o.Line != 20 || o.Text != "-P INPUT DROP" || o.Position != 0 {
 		t.Errorf("chain origin %+v", o)
 	}
 	got := chainRules(rs, "INPUT")
@@ -101,10 +101,10 @@ func TestParseStructure(t *testing.T) {
 		text      string
 	}{
 		{1, 30, "-I INPUT -i lo -j ACCEPT"},
-		{2, 24, "[7:420] -A INPUT -j late"},
+		{2, 24, "-A INPUT -j late"},
 		{3, 29, "-I INPUT 2 -s 198.18.0.1/32 -j DROP"},
-		{4, 25, "[0:0] -A INPUT -p tcp -m multiport --ports 25 -j ACCEPT"},
-		{4, 25, "[0:0] -A INPUT -p tcp -m multiport --ports 25 -j ACCEPT"},
+		{4, 25, "-A INPUT -p tcp -m multiport --ports 25 -j ACCEPT"},
+		{4, 25, "-A INPUT -p tcp -m multiport --ports 25 -j ACCEPT"},
 		{5, 26, "-A INPUT -j early"},
 	}
 	for i, w := range wantOrigins {
@@ -145,6 +145,44 @@ func TestParseRules(t *testing.T) {
 	}
 	if o := tb.Chain("ufw-user-input").Rules[0].Origin; o.Line != 7 || o.Position != 1 || o.Source != "live" {
 		t.Errorf("origin %+v", o)
+	}
+}
+
+// TestTextsAlike: a chain and a rule read the same whichever way they are
+// listed: iptables-save, iptables-save -c, iptables -S or iptables -S -v,
+// as `iptables -S` spells them and without counts.
+func TestTextsAlike(t *testing.T) {
+	save := func(policy, user, rule string) string {
+		return "*filter\n" + policy + "\n:FORWARD ACCEPT [0:0]\n" + user + "\n" + rule + "\nCOMMIT\n"
+	}
+	inputs := []struct {
+		name string
+		text string
+		list bool // iptables -S, not iptables-save
+	}{
+		{"iptables-save", save(":INPUT DROP [0:0]", ":ufw-user-input - [0:0]", "-A INPUT -p tcp -m tcp --dport 22 -m comment --comment \"a  -c 1 2\" -j ACCEPT"), false},
+		{"iptables-save -c", save(":INPUT DROP [395986:123]", ":ufw-user-input - [7:420]", "[12:720] -A INPUT -p tcp -m tcp --dport 22 -m comment --comment \"a  -c 1 2\" -j ACCEPT"), false},
+		{"iptables -S", "-P INPUT DROP\n-N ufw-user-input\n-A INPUT -p tcp -m tcp --dport 22 -m comment --comment \"a  -c 1 2\" -j ACCEPT\n", true},
+		{"iptables -S -v", "-P INPUT DROP -c 395986 123\n-N ufw-user-input\n-A INPUT -p tcp -m tcp --dport 22 -m comment --comment \"a  -c 1 2\" -c 12 720 -j ACCEPT\n", true},
+		{"iptables -S -v, counts first", "-P INPUT DROP -c 0 0\n-N ufw-user-input\n-A INPUT -c 12 720 -p tcp -m tcp --dport 22 -m comment --comment \"a  -c 1 2\" -j ACCEPT\n", true},
+	}
+	want := []string{"-P INPUT DROP", "-N ufw-user-input", "-A INPUT -p tcp -m tcp --dport 22 -m comment --comment \"a  -c 1 2\" -j ACCEPT"}
+	for _, in := range inputs {
+		var rs *rules.Ruleset
+		var err error
+		if in.list {
+			rs, err = ParseRules(strings.NewReader(in.text), "filter", Options{Source: "live"})
+		} else {
+			rs, err = Parse(strings.NewReader(in.text), Options{Source: "f.v4"})
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", in.name, err)
+		}
+		tb := rs.Table(rules.FamilyIPv4, "filter")
+		got := []string{tb.Chain("INPUT").Origin.Text, tb.Chain("ufw-user-input").Origin.Text, tb.Chain("INPUT").Rules[0].Origin.Text}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%s: texts\n%s\nwant\n%s", in.name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
 	}
 }
 

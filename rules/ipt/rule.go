@@ -65,6 +65,9 @@ type ruleLine struct {
 	proto    uint8
 	hasProto bool
 	notes    []string
+	// counts are the "-c PACKETS BYTES" options, as token spans: they
+	// are left out of the rule's text (see shownText).
+	counts []span
 }
 
 // slot is one condition of a rule: a match, or alternatives of which one
@@ -206,6 +209,7 @@ func (r *ruleLine) option(start int, neg bool, name string) error {
 		return nil
 	case "-c", "--set-counters":
 		_, _, err := r.args(name, 2, neg)
+		r.counts = append(r.counts, span{start, r.pos})
 		return err
 	case "-4", "--ipv4":
 		r.skip = r.skip || r.fam == rules.FamilyIPv6

@@ -262,6 +262,7 @@ func TestParseListing(t *testing.T) {
 		type filter hook input priority filter; policy drop;
 		tcp dport { 22, 80 } accept comment "a { b" # handle 5
 		log prefix "}" drop # handle 6
+		tcp dport 23 counter packets 395986 bytes 123 drop # handle 7
 	}
 }
 table ip nat { # handle 2
@@ -275,6 +276,7 @@ table ip nat { # handle 2
 	want := map[RuleRef]string{
 		{rules.FamilyInet, "f", "input", 5}: `tcp dport { 22, 80 } accept comment "a { b"`,
 		{rules.FamilyInet, "f", "input", 6}: `log prefix "}" drop`,
+		{rules.FamilyInet, "f", "input", 7}: "tcp dport 23 counter drop",
 		{rules.FamilyIPv4, "nat", "pre", 4}: "tcp dport 8080 dnat to 198.19.0.2:80",
 	}
 	if len(got) != len(want) {
@@ -283,6 +285,26 @@ table ip nat { # handle 2
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%v: got %q, want %q", k, got[k], v)
+		}
+	}
+}
+
+// TestWithoutCounts: running counts never reach a rule's text, wherever
+// nft lists them, and quoted strings are left as written.
+func TestWithoutCounts(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"tcp dport 22 counter packets 395986 bytes 123 accept", "tcp dport 22 counter accept"},
+		{"counter packets 0 bytes 0 log prefix \"counter packets 3 bytes 4\" drop", "counter log prefix \"counter packets 3 bytes 4\" drop"},
+		{"ip saddr { 198.18.0.1 counter packets 2 bytes 80 } drop", "ip saddr { 198.18.0.1 counter } drop"},
+		{"quota over 10 mbytes used 5 kbytes drop", "quota over 10 mbytes drop"},
+		{"quota 10 mbytes used 0 bytes counter packets 1 bytes 60 accept", "quota 10 mbytes counter accept"},
+		{`counter name "cnt" drop`, `counter name "cnt" drop`},
+		{`comment "a \" counter packets 1 bytes 2" accept`, `comment "a \" counter packets 1 bytes 2" accept`},
+		{`comment "unterminated counter packets 1 bytes 2`, `comment "unterminated counter packets 1 bytes 2`},
+	}
+	for _, tt := range tests {
+		if got := withoutCounts(tt.in); got != tt.want {
+			t.Errorf("withoutCounts(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

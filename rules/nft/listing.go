@@ -3,6 +3,7 @@ package nft
 import (
 	"bufio"
 	"bytes"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -18,7 +19,8 @@ type RuleRef struct {
 }
 
 // parseListing reads `nft -a list ruleset` and returns each rule's text by
-// table, chain and handle: nft's own spelling, shown to users as is.
+// table, chain and handle: nft's own spelling, shown to users as is but
+// for the running counts (see withoutCounts).
 func parseListing(out []byte) map[RuleRef]string {
 	texts := map[RuleRef]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -37,7 +39,7 @@ func parseListing(out []byte) map[RuleRef]string {
 			ref.Chain, inChain = unquote(fields[1]), true
 		case depth == 2 && inChain && hasHandle:
 			ref.Handle = handle
-			texts[ref] = body
+			texts[ref] = withoutCounts(body)
 		}
 		depth += braceDelta(body)
 		if depth <= 1 {
@@ -48,6 +50,49 @@ func parseListing(out []byte) map[RuleRef]string {
 		}
 	}
 	return texts
+}
+
+// Running counts: an anonymous counter's values, and what a quota has
+// used (nft lists "used" only once it is above zero).
+var (
+	counterCounts = regexp.MustCompile(`\bcounter packets [0-9]+ bytes [0-9]+`)
+	quotaUsed     = regexp.MustCompile(`(\bquota (?:over |until )?[0-9]+ [km]?bytes) used [0-9]+ [km]?bytes`)
+)
+
+// withoutCounts drops the running counts from a rule's text outside its
+// quoted strings: "counter packets 395986 bytes 123" becomes "counter",
+// and "quota 10 mbytes used 5 kbytes" "quota 10 mbytes". They change with
+// every packet, so a live rule would read differently on every run and
+// differently from the same rule in a file (whose counts, loaded into a
+// scratch namespace, are zero); read from nft JSON or over netlink alone
+// it is spelled "counter" too (see renderRule), so every source shows it
+// alike.
+func withoutCounts(text string) string {
+	var b strings.Builder
+	start := 0 // where the current unquoted part began
+	quoted := false
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case c == '\\' && quoted:
+			i++
+		case c == '"' && quoted:
+			b.WriteString(text[start : i+1])
+			start, quoted = i+1, false
+		case c == '"':
+			b.WriteString(dropCounts(text[start:i]))
+			start, quoted = i, true
+		}
+	}
+	if quoted {
+		b.WriteString(text[start:])
+	} else {
+		b.WriteString(dropCounts(text[start:]))
+	}
+	return b.String()
+}
+
+func dropCounts(s string) string {
+	return quotaUsed.ReplaceAllString(counterCounts.ReplaceAllString(s, "counter"), "$1")
 }
 
 // cutHandle splits "... # handle 12" into the text and the handle.

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,31 @@ func TestFirewalldLogDenied(t *testing.T) {
 		p.Dport = 22
 		if open := rs.Evaluate(p, agreeEnv); open.Verdicts()[0] != "accept" || open.Logged() {
 			t.Errorf("%s port 22: got %v logged=%v", file, open.Verdicts(), open.Logged())
+		}
+	}
+}
+
+// TestReadersShowRulesAlike: a rule reads the same from every reader,
+// without its counter's running values.
+func TestReadersShowRulesAlike(t *testing.T) {
+	needRoot(t)
+	text := []byte(`table inet f {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		tcp dport 22 counter packets 395986 bytes 123 accept
+		tcp dport 23 quota over 10 mbytes used 5 kbytes drop
+	}
+}
+`)
+	want := []string{"tcp dport 22 counter accept", "tcp dport 23 quota over 10 mbytes drop"}
+	for name, rs := range threeReads(t, text) {
+		c := rs.Table(rules.FamilyInet, "f").Chain("input")
+		var got []string
+		for _, r := range c.Rules {
+			got = append(got, r.Origin.Text)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s read shows %q, want %q", name, got, want)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"encoding/json"
@@ -17,19 +17,16 @@ func WriteListenersJSON(w io.Writer, l *sockets.Listing) error {
 }
 
 // WriteListenersTable writes one row per socket, then the notes.
-func WriteListenersTable(w io.Writer, l *sockets.Listing) error {
-	t := newTable(w, "PROTO", "LOCAL ADDRESS", "SERVES", "USER", "PROCESS", "EXECUTABLE")
+func WriteListenersTable(w io.Writer, l *sockets.Listing, style Style) error {
+	t := newTable(w, style, column{header: "PROTO"}, column{header: "LOCAL ADDRESS"}, column{header: "SERVES"},
+		column{header: "USER", wrap: true}, column{header: "PROCESS", wrap: true}, column{header: "EXECUTABLE", wrap: true})
 	for _, s := range l.Sockets {
-		if err := t.Append(s.Proto, s.Local(), strings.Join(s.Serves, "+"), userCell(s), processCell(s), exeCell(s)); err != nil {
-			return err
-		}
+		t.add(s.Proto, s.Local(), strings.Join(s.Serves, "+"), userCell(s), processCell(s), exeCell(s))
 	}
-	if err := t.Render(); err != nil {
+	if err := t.render(); err != nil {
 		return err
 	}
-	for _, n := range l.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
+	writeNotes(w, style, l.Notes)
 	return nil
 }
 

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"fmt"
@@ -19,24 +19,21 @@ func WriteProbeJSON(w io.Writer, r *probe.Report) error {
 
 // WriteProbeTable writes, per protocol, a summary line and one row per run
 // of consecutive ports that answered alike, then the notes.
-func WriteProbeTable(w io.Writer, r *probe.Report) error {
+func WriteProbeTable(w io.Writer, r *probe.Report, style Style) error {
 	for _, s := range r.Scans {
 		fmt.Fprintf(w, "%s %s from %s, %s mode: %d ports in %v: %s\n", s.Proto, r.Target, r.Source,
 			s.Mode, s.Ports, s.Duration.Round(time.Millisecond), countsLine(s.Counts))
-		t := newTable(w, "PORTS", "STATE", "REASON", "TTL", "RTT", "TRIES")
+		t := newTable(w, style, column{header: "PORTS"}, column{header: "STATE"}, column{header: "REASON", wrap: true},
+			column{header: "TTL"}, column{header: "RTT"}, column{header: "TRIES"})
 		for _, g := range groupResults(r.Results, s.Proto, r.Target) {
-			if err := t.Append(g.ports(), string(g.first.State), g.reason(), g.ttl(), g.rtt(), g.tries()); err != nil {
-				return err
-			}
+			t.add(g.ports(), string(g.first.State), g.reason(), g.ttl(), g.rtt(), g.tries())
 		}
-		if err := t.Render(); err != nil {
+		if err := t.render(); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
 	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
+	writeNotes(w, style, r.Notes)
 	return nil
 }
 

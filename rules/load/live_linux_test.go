@@ -1,4 +1,4 @@
-package main
+package load_test
 
 import (
 	"context"
@@ -10,16 +10,17 @@ import (
 	"github.com/perimeter-dev/perimeter/exposure/sandbox"
 	"github.com/perimeter-dev/perimeter/exposure/sandbox/labtest"
 	"github.com/perimeter-dev/perimeter/rules"
+	"github.com/perimeter-dev/perimeter/rules/load"
 )
 
-// TestLoadLiveMixedTable: when native nftables rules share a table with
+// TestLiveMixedTable: when native nftables rules share a table with
 // iptables-nft's, iptables-nft can print that table wrongly (here a
 // concatenated set match reads "-A INPUT -p tcp -j ACCEPT"). The live read
 // must take such a table from the nft reader, and count no rule twice.
-func TestLoadLiveMixedTable(t *testing.T) {
+func TestLiveMixedTable(t *testing.T) {
 	lab := labtest.NewTestLab(t, sandbox.Config{})
 	ctx := context.Background()
-	ruleset, err := os.ReadFile(testdata + "/iptables/webserver.v4")
+	ruleset, err := os.ReadFile("../../testdata/iptables/webserver.v4")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func TestLoadLiveMixedTable(t *testing.T) {
 	}
 	var rs *rules.Ruleset
 	if err := lab.Do(lab.Target, func() error {
-		rs, err = loadLive(ctx)
+		rs, err = load.Live(ctx)
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -53,32 +54,5 @@ func TestLoadLiveMixedTable(t *testing.T) {
 		if got := rs.Evaluate(p, env).Verdicts(); len(got) != 1 || got[0] != want {
 			t.Errorf("tcp %d: got %v, want %s", port, got, want)
 		}
-	}
-}
-
-// TestLiveInterfaceMustExist: live, an interface the host does not have is
-// bad input, not an empty prediction.
-func TestLiveInterfaceMustExist(t *testing.T) {
-	lab := labtest.NewTestLab(t, sandbox.Config{})
-	var stdout, stderr string
-	var code int
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(lab.Do(lab.Target, func() error {
-		stdout, stderr, code = runCLI("rules", "--in-interface", "eth9")
-		return nil
-	}))
-	if code != exitUsage || stdout != "" || !strings.Contains(stderr, `--in-interface "eth9": this host has no such interface`) {
-		t.Errorf("exit %d, stderr %q, stdout %q", code, stderr, stdout)
-	}
-	must(lab.Do(lab.Target, func() error {
-		stdout, stderr, code = runCLI("rules", "--family", "ipv4", "--protocol", "tcp", "--in-interface", lab.TargetIface)
-		return nil
-	}))
-	if code != exitOK || !strings.Contains(stdout, "via "+lab.TargetIface+" to "+lab.TargetAddr(false).String()) {
-		t.Errorf("an interface the host has: exit %d, stderr %q, stdout %q", code, stderr, stdout)
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package render
 
 import (
 	"encoding/json"
@@ -8,21 +8,19 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
-
+	"github.com/perimeter-dev/perimeter/report"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
 // WritePredictionsJSON writes {"environment": {...},
 // "neighbor_discovery": [...], "predictions": [...], "notes": [...]}.
-func WritePredictionsJSON(w io.Writer, r Predictions) error {
+func WritePredictionsJSON(w io.Writer, r report.Predictions) error {
 	doc := struct {
-		Environment       *rules.Env    `json:"environment"`
-		NeighborDiscovery []neighborRow `json:"neighbor_discovery"`
-		Predictions       []Prediction  `json:"predictions"`
-		Notes             []string      `json:"notes"`
-	}{r.Env, neighborRows(r.Sets), Flatten(r.Sets), nonNil(r.Notes)}
+		Environment       *rules.Env          `json:"environment"`
+		NeighborDiscovery []neighborRow       `json:"neighbor_discovery"`
+		Predictions       []report.Prediction `json:"predictions"`
+		Notes             []string            `json:"notes"`
+	}{r.Env, neighborRows(r.Sets), report.Flatten(r.Sets), nonNil(r.Notes)}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)
@@ -35,7 +33,7 @@ type neighborRow struct {
 	*rules.NeighborDiscovery
 }
 
-func neighborRows(sets []PredictionSet) []neighborRow {
+func neighborRows(sets []report.PredictionSet) []neighborRow {
 	out := []neighborRow{}
 	for _, s := range sets {
 		if s.Neighbor != nil && !slices.ContainsFunc(out, func(r neighborRow) bool { return r.InIface == s.Query.InIface && r.Dest == s.Query.Dst }) {
@@ -47,30 +45,29 @@ func neighborRows(sets []PredictionSet) []neighborRow {
 
 // WritePredictionsTable writes the environment, then per query one row
 // per port range, then the notes.
-func WritePredictionsTable(w io.Writer, r Predictions) error {
+func WritePredictionsTable(w io.Writer, r report.Predictions, style Style) error {
 	if r.Env != nil {
-		fmt.Fprintf(w, "environment: %s\n\n", r.Env.Summary())
+		writeText(w, style, "environment: ", r.Env.Summary())
+		fmt.Fprintln(w)
 	}
 	for _, s := range r.Sets {
 		q := s.Query
 		fmt.Fprintf(w, "%s %s from %s via %s to %s\n", q.Family, rules.ProtoName(q.Proto), q.Src, q.InIface, q.Dst)
 		if s.Neighbor != nil {
-			fmt.Fprintf(w, "neighbour discovery: %s\n", neighborLine(s.Neighbor))
+			writeText(w, style, "neighbour discovery: ", neighborLine(s.Neighbor))
 		}
-		t := newTable(w, "PORTS", "VERDICT", "SEEN", "LOG", "DECIDED BY", "EXPOSURE", "OTHERWISE")
-		for _, p := range Flatten([]PredictionSet{s}) {
-			if err := t.Append(ports(p), verdictCell(p), seenCell(p), logCell(p.Log), ruleCell(p.Rule), p.Exposure, otherwiseCell(p)); err != nil {
-				return err
-			}
+		t := newTable(w, style, column{header: "PORTS"}, column{header: "VERDICT", wrap: true}, column{header: "SEEN"},
+			column{header: "LOG", wrap: true}, column{header: "DECIDED BY", wrap: true},
+			column{header: "EXPOSURE", wrap: true}, column{header: "OTHERWISE", wrap: true})
+		for _, p := range report.Flatten([]report.PredictionSet{s}) {
+			t.add(ports(p), verdictCell(p), seenCell(p), logCell(p.Log), ruleCell(p.Rule), p.Exposure, otherwiseCell(p))
 		}
-		if err := t.Render(); err != nil {
+		if err := t.render(); err != nil {
 			return err
 		}
 		fmt.Fprintln(w)
 	}
-	for _, n := range r.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
+	writeNotes(w, style, r.Notes)
 	return nil
 }
 
@@ -88,21 +85,15 @@ func neighborLine(nd *rules.NeighborDiscovery) string {
 	return one(nd.LinkLocalSource, nd.FromLinkLocal) + "; " + one(nd.GlobalSource, nd.FromGlobal)
 }
 
-func newTable(w io.Writer, header ...any) *tablewriter.Table {
-	t := tablewriter.NewTable(w, tablewriter.WithRowAutoWrap(tw.WrapNone), tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header(header...)
-	return t
-}
-
-func ports(p Prediction) string {
+func ports(p report.Prediction) string {
 	if p.FromPort == p.ToPort {
 		return fmt.Sprint(p.FromPort)
 	}
 	return fmt.Sprintf("%d-%d", p.FromPort, p.ToPort)
 }
 
-func verdictCell(p Prediction) string {
-	v := strings.Join(append([]string{p.verdictText()}, defaultVerdicts(p)...), "|")
+func verdictCell(p report.Prediction) string {
+	v := strings.Join(append([]string{p.VerdictText()}, defaultVerdicts(p)...), "|")
 	if p.NAT != "" {
 		v += " → " + p.NAT
 	}
@@ -114,19 +105,19 @@ func verdictCell(p Prediction) string {
 
 // seenCell is what a prober sees, with a listener and without, in one
 // word when both agree.
-func seenCell(p Prediction) string {
+func seenCell(p report.Prediction) string {
 	if p.SeenListening == p.SeenNotListening {
-		return p.SeenListening
+		return string(p.SeenListening)
 	}
-	return p.SeenListening + "/" + p.SeenNotListening
+	return string(p.SeenListening + "/" + p.SeenNotListening)
 }
 
 // defaultVerdicts are the verdicts the default probe may meet besides its
 // first outcome's, as the unknowns fall.
-func defaultVerdicts(p Prediction) []string {
+func defaultVerdicts(p report.Prediction) []string {
 	var out []string
 	for _, o := range p.OtherOutcomes {
-		if v := o.verdictText(); len(o.If) == 0 && v != p.verdictText() && !slices.Contains(out, v) {
+		if v := o.VerdictText(); len(o.If) == 0 && v != p.VerdictText() && !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}
@@ -135,10 +126,10 @@ func defaultVerdicts(p Prediction) []string {
 
 // otherwiseCell lists the other outcomes: their verdict, the sender's
 // choices that lead there, the unknowns they assume.
-func otherwiseCell(p Prediction) string {
+func otherwiseCell(p report.Prediction) string {
 	var parts []string
 	for _, o := range p.OtherOutcomes {
-		s := o.verdictText()
+		s := o.VerdictText()
 		if len(o.If) > 0 {
 			s += " if " + strings.Join(o.If, " and ")
 		}
@@ -249,6 +240,17 @@ func writeReply(w io.Writer, what string, r *rules.Reply) {
 	fmt.Fprintf(w, "     %s: %s by %s%s\n", what, r.Verdict, ruleCell(r.Decider), certain)
 }
 
+// ruleWhere names a rule with its family; nft's names carry it already.
 func ruleWhere(o rules.Origin) string {
-	return strings.TrimSpace(fmt.Sprintf("%s %s", o.Family, o.String()))
+	if o.Backend == rules.BackendNft || o.Family == "" {
+		return o.String()
+	}
+	return string(o.Family) + " " + o.String()
+}
+
+func nonNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
 }

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/perimeter-dev/perimeter/exposure/banner"
+	"github.com/perimeter-dev/perimeter/exposure/hostinfo"
+	"github.com/perimeter-dev/perimeter/exposure/probe"
+	"github.com/perimeter-dev/perimeter/exposure/sockets"
+	"github.com/perimeter-dev/perimeter/report"
+	"github.com/perimeter-dev/perimeter/rules"
+	"github.com/perimeter-dev/perimeter/rules/load"
+)
+
+// gather reads what the audit joins. What cannot be read is said in
+// Unread; only a host of which nothing at all could be read is an error.
+func gather(cmd *cobra.Command, o *auditOptions, p report.Packets) (*report.Input, error) {
+	ctx := cmd.Context()
+	host, err := hostinfo.Read()
+	if err != nil {
+		return nil, hostError{fmt.Errorf("read host addresses: %w", err)}
+	}
+	in := &report.Input{Host: report.HostFacts{Name: host.Name, Kernel: host.Kernel, Ifaces: host.Addrs}}
+	if err := checkIfaces(p, host); err != nil {
+		return nil, err
+	}
+	readRules(ctx, in, p, host)
+	readListeners(ctx, in)
+	if err := o.importRemote(in, host); err != nil {
+		return nil, err
+	}
+	if !o.noProbe {
+		o.probeLocal(ctx, cmd.ErrOrStderr(), in)
+	}
+	if !o.noBanners {
+		grabBanners(ctx, in)
+	}
+	if in.Ruleset == nil && in.Listeners == nil && len(in.Vantages) == 0 {
+		return nil, hostError{fmt.Errorf("nothing could be read: %v", in.Unread)}
+	}
+	return in, nil
+}
+
+func checkIfaces(p report.Packets, h *hostinfo.Host) error {
+	for _, iface := range p.Ifaces {
+		if !h.HasLink(iface) {
+			return badInput("--in-interface %q: this host has no such interface", iface)
+		}
+	}
+	return nil
+}
+
+// readRules reads every backend's rules and predicts them; without root
+// the rules are unread.
+func readRules(ctx context.Context, in *report.Input, p report.Packets, h *hostinfo.Host) {
+	rs, err := load.Live(ctx)
+	if err != nil {
+		in.Unread = append(in.Unread, unreadRules(err))
+		return
+	}
+	in.Ruleset = rs
+	in.Setting = p.LiveSetting(rs, h)
+	in.Sets = report.PredictAll(rs, in.Setting.Env, in.Setting.Queries)
+	in.Notes = append(in.Notes, rs.Notes...)
+	in.Notes = append(in.Notes, in.Setting.Notes...)
+}
+
+func unreadRules(err error) string {
+	if load.IsPermission(err) {
+		return "firewall rules: reading them needs root (CAP_NET_ADMIN); run with sudo"
+	}
+	return fmt.Sprintf("firewall rules: %v", err)
+}
+
+func readListeners(ctx context.Context, in *report.Input) {
+	l, err := sockets.List(ctx, sockets.Options{})
+	if err != nil {
+		in.Unread = append(in.Unread, fmt.Sprintf("listening sockets: %v", err))
+		return
+	}
+	in.Listeners = l
+	in.Notes = append(in.Notes, l.Notes...)
+}
+
+// importRemote reads --probe-results: a probe of one of this host's
+// addresses from elsewhere.
+func (o *auditOptions) importRemote(in *report.Input, h *hostinfo.Host) error {
+	if o.probeResults == "" {
+		return nil
+	}
+	f, err := os.Open(o.probeResults)
+	if err != nil {
+		return badInput("--probe-results: %v", err)
+	}
+	defer f.Close()
+	rep, err := probe.DecodeReport(f)
+	if err != nil {
+		return badInput("--probe-results %s: %v", o.probeResults, err)
+	}
+	iface := ifaceOf(h, rep.Target)
+	if iface == "" {
+		in.Notes = append(in.Notes, fmt.Sprintf("the remote probe went to %s, not an address of this host: its results are shown but not compared with the rules", rep.Target))
+	}
+	in.Vantages = append(in.Vantages, report.Vantage{Name: report.VantageRemote, Report: rep, Iface: iface})
+	return nil
+}
+
+// ifaceOf is the interface that holds address a, or "".
+func ifaceOf(h *hostinfo.Host, a netip.Addr) string {
+	for _, name := range h.Ifaces() {
+		if slices.Contains(h.Addrs[name], a) {
+			return name
+		}
+	}
+	return ""
+}
+
+// probeLocal probes, from the host, each family's first predicted
+// destination on the ports the rules and sockets make worth probing.
+func (o *auditOptions) probeLocal(ctx context.Context, stderr io.Writer, in *report.Input) {
+	plan := report.PlanProbes(in.Sets, in.Listeners)
+	for _, target := range localTargets(in) {
+		jobs := o.jobs(plan)
+		if len(jobs) == 0 {
+			return
+		}
+		bar := newProgressBar(stderr)
+		opts := probe.Options{Mode: probe.Mode(o.mode), TargetNetns: probe.Here, RateLimitWait: o.wait, Progress: bar.update}
+		rep, err := probe.Run(ctx, target, jobs, opts)
+		bar.clear()
+		if err != nil {
+			in.Unread = append(in.Unread, fmt.Sprintf("local probe of %s: %v", target, err))
+			continue
+		}
+		in.Vantages = append(in.Vantages, report.Vantage{Name: report.VantageLocal, Weak: true, Report: rep, Iface: "lo"})
+	}
+}
+
+func (o *auditOptions) jobs(plan map[string][]uint16) []probe.Job {
+	var jobs []probe.Job
+	for _, proto := range o.packet.protocols {
+		ports := plan[proto]
+		if o.allPorts {
+			ports, _ = probe.ParsePorts("all", proto)
+		}
+		if len(ports) > 0 {
+			jobs = append(jobs, probe.Job{Proto: proto, Ports: ports})
+		}
+	}
+	return jobs
+}
+
+// localTargets are the first predicted destination of each family, or
+// without rules, the first address of each family on the host.
+func localTargets(in *report.Input) []netip.Addr {
+	var out []netip.Addr
+	have := func(v6 bool) bool { return slices.ContainsFunc(out, func(a netip.Addr) bool { return a.Is6() == v6 }) }
+	if in.Setting != nil {
+		for _, q := range in.Setting.Queries {
+			if !have(q.Family == rules.FamilyIPv6) {
+				out = append(out, q.Dst)
+			}
+		}
+		return out
+	}
+	for _, name := range sortedKeys(in.Host.Ifaces) {
+		for _, a := range in.Host.Ifaces[name] {
+			if !a.IsLoopback() && !a.IsLinkLocalUnicast() && !have(a.Is6()) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// grabBanners reads the greeting of every TCP port the local vantage saw
+// open and an outsider reaches: what an attacker can read.
+func grabBanners(ctx context.Context, in *report.Input) {
+	seen := map[uint16]bool{}
+	for _, v := range in.Vantages {
+		if v.Report == nil || v.Name != report.VantageLocal {
+			continue
+		}
+		var ports []uint16
+		for _, r := range v.Report.Results {
+			if r.Proto == "tcp" && r.State == probe.Open && !seen[r.Port] && report.Reachable(in.Sets, "tcp", r.Port) {
+				ports, seen[r.Port] = append(ports, r.Port), true
+			}
+		}
+		in.Banners = append(in.Banners, banner.GrabAll(ctx, v.Report.Target, ports, banner.Options{})...)
+	}
+}
