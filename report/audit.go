@@ -99,7 +99,7 @@ func Join(in Input) *Audit {
 	j := newJoin(in)
 	a.sets = j.sets
 	a.Rows = j.rows()
-	a.Rest = j.rest()
+	a.Rest = j.rest(a.Rows)
 	a.Findings = j.findings(a.Rows)
 	a.Learned = learned(in, a.Rows)
 	return a

@@ -57,10 +57,14 @@ func exposedSeverity(proto string, port uint16, process string) (Severity, strin
 	if !ok {
 		return Medium, what
 	}
-	if process != "" && process != s.Name {
-		return s.Severity, fmt.Sprintf("%s (%s, %s)", process, s.Name, s.Kind)
+	what = s.Name
+	if s.Kind != s.Name {
+		what += ", " + s.Kind
 	}
-	return s.Severity, fmt.Sprintf("%s (%s)", s.Name, s.Kind)
+	if process != "" && process != s.Name {
+		return s.Severity, fmt.Sprintf("%s (%s)", process, what)
+	}
+	return s.Severity, fmt.Sprintf("%s (%s)", s.Name, what)
 }
 
 // backdoors: a listener, or an open port, where trojans listen.
@@ -221,66 +225,96 @@ func widest(ps []rules.PortPrediction) (rules.PortPrediction, bool) {
 
 // sourcePortBypasses: ports only a chosen source port reaches, per
 // origin and way in; high when something listens on one of them.
-func (j *join) sourcePortBypasses(fs *findings, rows []Row) {
-	type bypass struct {
-		p      RowPrediction
-		ports  portSet
-		listen []string
+func (j *join) sourcePortBypasses(fs *findings, _ []Row) {
+	j.eachRange(func(s PredictionSet, p rules.PortPrediction) string {
+		if e := p.Result.Exposure(); e.Reach == rules.ReachableIf && strings.Contains(strings.Join(e.If, " "), "source port") {
+			return strings.Join(e.If, ", or ")
+		}
+		return ""
+	}, func(s PredictionSet, way string, ports portSet, listening []string, rule rules.Origin) {
+		proto := rules.ProtoName(s.Query.Proto)
+		sev, ev := Medium, queryEvidence(s.Query, ports, rule)
+		if len(listening) > 0 {
+			sev, ev.Details = High, []string{"listening: " + joinComma(listening)}
+		}
+		fs.add("source-port-bypass", sev, fmt.Sprintf("%s reachable %s, though not by the default probe: %s", countPorts(ports.size(), proto), way, ports.short(4)), ev)
+	})
+}
+
+// undecided: unknowns decide whether ports are reachable; medium when
+// something listens on one of them.
+func (j *join) undecided(fs *findings, _ []Row) {
+	j.eachRange(func(s PredictionSet, p rules.PortPrediction) string {
+		if e := p.Result.Exposure(); e.Reach == rules.ReachUnknown {
+			return strings.Join(e.Unknowns, "; ")
+		}
+		return ""
+	}, func(s PredictionSet, unknowns string, ports portSet, listening []string, rule rules.Origin) {
+		proto := rules.ProtoName(s.Query.Proto)
+		sev, ev := Low, queryEvidence(s.Query, ports, rule)
+		if len(listening) > 0 {
+			sev, ev.Details = Medium, []string{"listening: " + joinComma(listening)}
+		}
+		fs.add("undecided-exposure", sev, fmt.Sprintf("whether %s %s reachable depends on %s", countPorts(ports.size(), proto), are(ports.size()), unknowns), ev)
+	})
+}
+
+func are(n int) string {
+	if n == 1 {
+		return "is"
 	}
-	var order []string
-	by := map[string]*bypass{}
-	for _, r := range rows {
-		for _, p := range r.Predictions {
-			if p.Reach != rules.ReachableIf || !strings.Contains(strings.Join(p.If, " "), "source port") {
+	return "are"
+}
+
+// eachRange groups the port ranges of every origin by what kind says of
+// them ("" for nothing), and calls report once per origin and group with
+// the ports, the listening ports among them and the first range's rule.
+func (j *join) eachRange(kind func(PredictionSet, rules.PortPrediction) string,
+	report func(s PredictionSet, what string, ports portSet, listening []string, rule rules.Origin)) {
+	for _, s := range j.sets {
+		var order []string
+		ports, rule := map[string]*portSet{}, map[string]rules.Origin{}
+		for _, p := range s.Predictions {
+			what := kind(s, p)
+			if what == "" {
 				continue
 			}
-			key := fmt.Sprintf("%s|%s|%s|%s|%s", r.Protocol, p.Family, p.Iface, p.Source, strings.Join(p.If, ","))
-			if by[key] == nil {
-				by[key], order = &bypass{p: p}, append(order, key)
+			if ports[what] == nil {
+				ports[what], rule[what], order = &portSet{}, reachingRule(p.Result), append(order, what)
 			}
-			by[key].ports.add(r.FromPort, r.ToPort)
-			if j.listensIn(r, p) {
-				by[key].listen = append(by[key].listen, r.Ports())
-			}
+			ports[what].add(p.From, p.To)
 		}
-	}
-	for _, key := range order {
-		b := by[key]
-		proto := rules.ProtoName(b.p.q.Proto)
-		sev, ev := Medium, Evidence{Protocol: proto, Ports: b.ports.String(), Families: []rules.Family{b.p.Family},
-			Ifaces: []string{b.p.Iface}, Rules: ruleList(reachingRule(b.p))}
-		if len(b.listen) > 0 {
-			sev, ev.Details = High, []string{"listening: " + joinComma(b.listen)}
+		for _, what := range order {
+			report(s, what, *ports[what], j.listeningIn(s.Query, *ports[what]), rule[what])
 		}
-		fs.add("source-port-bypass", sev, fmt.Sprintf("%s %s reachable %s, though not by the default probe", countPorts(b.ports.size(), proto), strings.Join(b.p.If, ", or "), b.ports.short(4)), ev)
 	}
 }
 
-// reachingRule is the rule that decides the first outcome that reaches.
-func reachingRule(p RowPrediction) rules.Origin {
-	for _, o := range p.res.Outcomes {
+// listeningIn lists the ports of ps on which a socket answers q.
+func (j *join) listeningIn(q rules.Query, ps portSet) []string {
+	var out []string
+	for _, port := range j.listeningPorts(q, j.listening(q)) {
+		if ps.contains(uint16(port)) {
+			out = append(out, fmt.Sprint(port))
+		}
+	}
+	return out
+}
+
+func queryEvidence(q rules.Query, ports portSet, rule rules.Origin) Evidence {
+	return Evidence{Protocol: rules.ProtoName(q.Proto), Ports: ports.String(), Families: []rules.Family{q.Family},
+		Ifaces: []string{q.InIface}, Rules: ruleList(rule)}
+}
+
+// reachingRule is the rule that decides the first outcome that accepts,
+// else the default probe's.
+func reachingRule(res rules.Result) rules.Origin {
+	for _, o := range res.Outcomes {
 		if o.Verdict.Kind == rules.Accept {
 			return o.Decider
 		}
 	}
-	return p.Rule
-}
-
-// undecided: unknowns decide whether a port is reachable.
-func (j *join) undecided(fs *findings, rows []Row) {
-	for _, r := range rows {
-		for _, p := range r.Predictions {
-			if p.Reach != rules.ReachUnknown {
-				continue
-			}
-			sev := Medium
-			if len(r.Listeners) == 0 {
-				sev = Low
-			}
-			fs.add("undecided-exposure", sev, fmt.Sprintf("whether %s %s is reachable depends on %s", r.Protocol, r.Ports(), strings.Join(p.res.Exposure().Unknowns, "; ")),
-				Evidence{Protocol: r.Protocol, Ports: r.Ports(), Families: []rules.Family{p.Family}, Ifaces: []string{p.Iface}, Rules: ruleList(p.Rule)})
-		}
-	}
+	return res.Default().Decider
 }
 
 // mismatches: a vantage saw what the rules did not predict.

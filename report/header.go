@@ -9,9 +9,11 @@ import (
 
 // Header is what the audit read and assumed.
 type Header struct {
-	Host     HostFacts      `json:"host"`
-	Backends []BackendRules `json:"backends"`
-	Families []rules.Family `json:"families"`
+	Host HostFacts `json:"host"`
+	// RulesRead is false when the rules could not be read (see Unread).
+	RulesRead bool           `json:"rules_read"`
+	Backends  []BackendRules `json:"backends"`
+	Families  []rules.Family `json:"families"`
 	// Listeners counts the listening sockets.
 	Listeners   int           `json:"listeners"`
 	Vantages    []VantageInfo `json:"vantages"`
@@ -56,6 +58,7 @@ func header(in Input) Header {
 	h := Header{Host: in.Host, Backends: []BackendRules{}, Families: []rules.Family{}, Vantages: []VantageInfo{},
 		Queries: []QueryInfo{}, Unread: nonNil(in.Unread), Policies: []PolicyInfo{}}
 	if in.Ruleset != nil {
+		h.RulesRead = true
 		h.Backends = backendRules(in.Ruleset)
 		h.Families = in.Ruleset.Families
 		h.Policies = inputPolicies(in.Ruleset)

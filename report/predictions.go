@@ -2,9 +2,10 @@ package report
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/perimeter-dev/perimeter/exposure/probe"
-
+	"github.com/perimeter-dev/perimeter/internal/reject"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -35,7 +36,8 @@ type Prediction struct {
 	FromPort uint16       `json:"from_port"`
 	ToPort   uint16       `json:"to_port"`
 	Outcome
-	Certain   bool     `json:"certain"`
+	Certain bool `json:"certain"`
+	// Possible is every verdict any outcome meets, spelled as Verdict.
 	Possible  []string `json:"possible"`
 	Undecided []string `json:"undecided"`
 	// Exposure is what the best-placed sender reaches: "reachable",
@@ -49,6 +51,9 @@ type Prediction struct {
 
 // Outcome is what one outcome does, as a prober and an auditor see it.
 type Outcome struct {
+	// Verdict is spelled as VerdictWord does ("reject:tcp-reset"), as
+	// Prediction.Possible lists it; RejectWith is the reject type alone,
+	// "" for any other verdict.
 	Verdict    string           `json:"verdict"`
 	RejectWith string           `json:"reject_with"`
 	Logged     bool             `json:"logged"`
@@ -89,7 +94,7 @@ func flat(q rules.Query, p rules.PortPrediction) Prediction {
 	res := p.Result
 	row := Prediction{
 		Family: q.Family, Protocol: rules.ProtoName(q.Proto), FromPort: p.From, ToPort: p.To,
-		Outcome: outcomeRow(res.Default()), Certain: res.Certain(), Possible: res.Verdicts(),
+		Outcome: outcomeRow(res.Default()), Certain: res.Certain(), Possible: possible(res, q.Family),
 		Undecided: nonNil(res.Undecided), Exposure: res.Exposure().String(), OtherOutcomes: []OtherOutcome{},
 		InIface: q.InIface, Source: q.Src, Dest: q.Dst,
 	}
@@ -114,18 +119,52 @@ func seen(expect func(listening func(uint16) bool) (probe.State, bool)) (withLis
 	return withListener, without
 }
 
-// verdictText spells the verdict with its reject type: "reject:tcp-reset".
-func (o Outcome) VerdictText() string {
-	if o.RejectWith == "" {
-		return o.Verdict
+// VerdictText is the verdict as the tables show it, which is Verdict:
+// "reject:tcp-reset".
+func (o Outcome) VerdictText() string { return o.Verdict }
+
+// VerdictWord spells a verdict for a packet of family f as perimeter's
+// words have it, the one spelling of a row's verdict and of its possible
+// ones: accept, drop, reject:<type> (in the family's terms, see
+// RejectName), queue, unknown-target.
+func VerdictWord(v rules.Verdict, f rules.Family) string {
+	if v.Kind == rules.Reject {
+		return "reject:" + RejectName(v.RejectWith, f)
 	}
-	return o.Verdict + ":" + o.RejectWith
+	return v.Kind.String()
+}
+
+// RejectName is a reject type as a packet of family f meets it: the
+// model names nft's "reject" in an inet table by its IPv4 type for both
+// families, but an IPv6 packet is answered "icmp6-port-unreachable". For
+// a family other than ipv4 or ipv6 the name stays.
+func RejectName(with string, f rules.Family) string {
+	switch f {
+	case rules.FamilyIPv4, rules.FamilyIPv6:
+		return reject.InFamily(with, f == rules.FamilyIPv6)
+	}
+	return with
+}
+
+// possible is every verdict an outcome meets, spelled as Outcome.Verdict.
+func possible(res rules.Result, f rules.Family) []string {
+	out := []string{}
+	for _, o := range res.Outcomes {
+		if v := VerdictWord(o.Verdict, f); !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // outcomeRow is what one outcome does, but for what a prober sees of it.
 func outcomeRow(o rules.Outcome) Outcome {
-	row := Outcome{Verdict: o.Verdict.Kind.String(), RejectWith: o.Verdict.RejectWith, Logged: len(o.Logs) > 0,
+	f := addrFamily(o.Dst)
+	row := Outcome{Verdict: VerdictWord(o.Verdict, f), Logged: len(o.Logs) > 0,
 		Log: o.Logs, Rule: o.Decider, Forwarded: o.Forwarded, SourcePort: o.Sport}
+	if o.Verdict.Kind == rules.Reject {
+		row.RejectWith = RejectName(o.Verdict.RejectWith, f)
+	}
 	if o.NATed {
 		row.NAT = netip.AddrPortFrom(o.Dst, o.Dport).String()
 	}
@@ -133,6 +172,18 @@ func outcomeRow(o rules.Outcome) Outcome {
 		row.Log = []rules.LogEvent{}
 	}
 	return row
+}
+
+// addrFamily is the family of the packet an outcome's destination
+// belongs to; "" when the outcome names none.
+func addrFamily(a netip.Addr) rules.Family {
+	switch {
+	case a.Is4():
+		return rules.FamilyIPv4
+	case a.Is6():
+		return rules.FamilyIPv6
+	}
+	return ""
 }
 
 // assuming spells the unknowns an outcome assumed: "X" or "not X".

@@ -24,6 +24,15 @@ func (ps *portSet) add(from, to uint16) {
 	*ps = append(*ps, [2]uint16{from, to})
 }
 
+func (ps portSet) contains(port uint16) bool {
+	for _, r := range ps {
+		if r[0] <= port && port <= r[1] {
+			return true
+		}
+	}
+	return false
+}
+
 func (ps portSet) size() int {
 	n := 0
 	for _, r := range ps {
@@ -49,12 +58,7 @@ func (ps portSet) short(n int) string {
 }
 
 // countPorts spells "1 tcp port", "65,535 udp ports".
-func countPorts(n int, proto string) string {
-	if n == 1 {
-		return "1 " + proto + " port"
-	}
-	return thousands(n) + " " + proto + " ports"
-}
+func countPorts(n int, proto string) string { return countWord(n, proto+" port") }
 
 // quietDrops: per origin, the ports dropped or rejected with no log,
 // those where the host answers though nothing listens, and the sender's

@@ -4,16 +4,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/perimeter-dev/perimeter/exposure/probe"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
 // rest sums up, per protocol and family, the ports without a row: how
 // many a prober sees in each state, and where they are logged. Lines that
 // read the same for both families are said once.
-func (j *join) rest() []string {
+func (j *join) rest(rows []Row) []string {
 	out := []string{}
-	shown := j.shownPorts()
+	shown := shownPorts(rows)
 	for _, proto := range j.protocols() {
 		byFamily := map[rules.Family]string{}
 		var families []rules.Family
@@ -35,9 +34,9 @@ func (j *join) rest() []string {
 }
 
 // shownPorts are, per protocol, the ports that have a row.
-func (j *join) shownPorts() map[string]portSet {
+func shownPorts(rows []Row) map[string]portSet {
 	out := map[string]portSet{}
-	for _, r := range j.rows() {
+	for _, r := range rows {
 		ps := out[r.Protocol]
 		ps.add(r.FromPort, r.ToPort)
 		out[r.Protocol] = ps
@@ -46,35 +45,47 @@ func (j *join) shownPorts() map[string]portSet {
 }
 
 // restLine is what the first origin of a family sees of the ports not
-// shown: "65,519 ports stealth, logged on 1-1023 only".
+// shown: "65,519 ports stealth, logged on 1-1023 only", with the
+// exposure where a sender reaches them.
 func restLine(s PredictionSet, shown portSet) string {
 	type group struct{ all, logged portSet }
-	groups := map[probe.State]*group{}
+	groups := map[string]*group{}
+	var order []string
 	nobody := func(uint16) bool { return false }
 	for _, p := range s.Predictions {
 		st, _ := Expect(p.Result, s.Query.Proto, p.From, nobody, s.Neighbor)
-		if groups[st] == nil {
-			groups[st] = &group{}
+		key := string(st)
+		if e := p.Result.Exposure(); e.Reach != rules.NotReachable {
+			key += " (" + e.String() + ")"
+		}
+		if groups[key] == nil {
+			groups[key], order = &group{}, append(order, key)
 		}
 		for _, r := range without(p.From, p.To, shown) {
-			groups[st].all.add(r[0], r[1])
+			groups[key].all.add(r[0], r[1])
 			if p.Result.Logged() {
-				groups[st].logged.add(r[0], r[1])
+				groups[key].logged.add(r[0], r[1])
 			}
 		}
 	}
 	var parts []string
-	for _, st := range probe.States {
-		g := groups[st]
-		if g == nil || g.all.size() == 0 {
-			continue
+	for _, key := range order {
+		if g := groups[key]; g.all.size() > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s, %s", countWord(g.all.size(), "port"), key, loggedWhere(g.all, g.logged)))
 		}
-		parts = append(parts, fmt.Sprintf("%s ports %s, %s", thousands(g.all.size()), st, loggedWhere(g.all, g.logged)))
 	}
 	if len(parts) == 0 {
 		return "every port has a row above"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// countWord spells "1 port", "65,519 ports".
+func countWord(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return Thousands(n) + " " + word + "s"
 }
 
 func loggedWhere(all, logged portSet) string {
@@ -106,8 +117,8 @@ func without(from, to uint16, shown portSet) portSet {
 	return out
 }
 
-// thousands spells n with thousands separators: 65,519.
-func thousands(n int) string {
+// Thousands spells n with thousands separators: 65,519.
+func Thousands(n int) string {
 	s := fmt.Sprint(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]

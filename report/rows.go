@@ -179,24 +179,23 @@ func serviceName(proto string, from, to uint16, ls []Listener) string {
 	return ""
 }
 
-// matters tells whether a row is shown: something listens, a sender
-// reaches it, a vantage saw it open, or a rule treats it apart from the
-// rest of the ports and a prober sees more than silence.
+// matters tells whether a row is shown: something listens, a vantage
+// saw it open, or a rule treats it apart from the rest of the ports and
+// a sender reaches it or a prober sees more than silence. The rest, even
+// when reachable (no firewall), is summed up in the closing lines.
 func (j *join) matters(r Row, rest string) bool {
-	if len(r.Listeners) > 0 {
+	if len(r.Listeners) > 0 || sawOpen(r) != "" {
 		return true
 	}
-	for _, p := range r.Probes {
-		if p.Counts[probe.Open] > 0 {
-			return true
-		}
+	if signature(r.Predictions) == rest {
+		return false
 	}
 	for _, p := range r.Predictions {
 		if p.Reach != rules.NotReachable {
 			return true
 		}
 	}
-	return signature(r.Predictions) != rest && !allStealth(r.Predictions)
+	return !allStealth(r.Predictions)
 }
 
 func allStealth(ps []RowPrediction) bool {

@@ -196,3 +196,37 @@ func TestAuditFitsTheTerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditWithoutRoot: as nobody, the audit reads what it can (the
+// sockets, a connect() probe), says what it could not read and how to
+// fix that, and still finds the listener on 31337.
+func TestAuditWithoutRoot(t *testing.T) {
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		skipOrFail(t, "needs setpriv (util-linux)")
+	}
+	lab := auditLab(t)
+	bin := labtest.ExecutableForNobody(t)
+	cmd := exec.Command("ip", "netns", "exec", lab.Target, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bin, "audit")
+	cmd.Env = append(os.Environ(), "PERIMETER_TEST_MAIN=1", "COLUMNS=100")
+	out, err := cmd.Output()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitFindings {
+		t.Fatalf("exit %v, want %d: %s\n%s", err, exitFindings, stderrOf(err), out)
+	}
+	for _, want := range []string{
+		"not read:    firewall rules: reading them needs root (CAP_NET_ADMIN); run with sudo",
+		"backdoor-port: tcp/31337 is open",
+		"tcp connect",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the audit as nobody lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func stderrOf(err error) string {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(ee.Stderr)
+	}
+	return ""
+}

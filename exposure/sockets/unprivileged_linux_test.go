@@ -2,15 +2,14 @@ package sockets_test
 
 import (
 	"encoding/json"
-	"io"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
+	"github.com/perimeter-dev/perimeter/exposure/sandbox/labtest"
 	"github.com/perimeter-dev/perimeter/exposure/sockets"
 )
 
@@ -56,19 +55,7 @@ func listAsChild(t *testing.T) {
 // runAsNobody copies the test binary where nobody may run it and runs
 // TestListUnprivileged there as uid and gid 65534.
 func runAsNobody(t *testing.T) *sockets.Listing {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "perimeter-nobody-") // t.TempDir's parent is closed to others
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "sockets.test")
-	if err := copyExecutable(self, bin); err != nil || os.Chmod(dir, 0o755) != nil {
-		t.Fatal(err)
-	}
+	bin := labtest.ExecutableForNobody(t)
 	cmd := exec.Command(bin, "-test.run=^TestListUnprivileged$")
 	cmd.Env = append(os.Environ(), "PERIMETER_SOCKETS_CHILD=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
@@ -81,18 +68,4 @@ func runAsNobody(t *testing.T) *sockets.Listing {
 		t.Fatalf("child output: %v\n%s", err, out)
 	}
 	return &l
-}
-
-func copyExecutable(from, to string) error {
-	src, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer src.Close()
-	dst, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY, 0o755)
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(dst, src)
-	return errorsJoin(err, dst.Close())
 }

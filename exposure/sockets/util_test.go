@@ -1,10 +1,5 @@
 package sockets_test
 
-import (
-	"errors"
-	"net/netip"
-)
+import "net/netip"
 
 func netipMust(s string) netip.Addr { return netip.MustParseAddr(s) }
-
-func errorsJoin(errs ...error) error { return errors.Join(errs...) }

@@ -27,6 +27,23 @@ func ICMP(name string, v6 bool) (typ, code uint8, ok bool) {
 	return 0, 0, false
 }
 
+// InFamily is the name of the reject type name as a packet of the family
+// meets it: a type of the other family stands for its icmpx counterpart,
+// as in ICMP. The model names nft's plain "reject" in an inet table, one
+// verdict for both families, by its IPv4 type; an IPv6 packet it rejects
+// gets ICMPv6 port unreachable, which must read as ip6tables spells it,
+// "icmp6-port-unreachable". tcp-reset, and names the table does not know,
+// stay as they are.
+func InFamily(name string, v6 bool) string {
+	if _, ok := ByName(name, v6); ok {
+		return name
+	}
+	if t, ok := counterpart(name, v6); ok {
+		return t.Name
+	}
+	return name
+}
+
 // counterpart is the type of the family that the same icmpx code sends as
 // the other family's type name.
 func counterpart(name string, v6 bool) (Type, bool) {

@@ -222,3 +222,34 @@ func TestNftNames(t *testing.T) {
 		t.Error("ICMPXName(4) has a name")
 	}
 }
+
+func TestInFamily(t *testing.T) {
+	tests := []struct {
+		name string
+		v6   bool
+		want string
+	}{
+		{"icmp-port-unreachable", true, "icmp6-port-unreachable"},
+		{"icmp-admin-prohibited", true, "icmp6-adm-prohibited"},
+		{"icmp-host-unreachable", true, "icmp6-addr-unreachable"},
+		{"icmp6-port-unreachable", false, "icmp-port-unreachable"},
+		{"icmp6-no-route", false, "icmp-net-unreachable"},
+		{"icmp-port-unreachable", false, "icmp-port-unreachable"},
+		{"icmp6-adm-prohibited", true, "icmp6-adm-prohibited"},
+		{"tcp-reset", true, "tcp-reset"},
+		{"tcp-reset", false, "tcp-reset"},
+		{"icmp-net-prohibited", true, "icmp-net-prohibited"}, // no icmpx sends it: as written
+		{"icmpv6-unreachable-code-2", true, "icmpv6-unreachable-code-2"},
+		{"bogus", true, "bogus"},
+	}
+	for _, tt := range tests {
+		if got := InFamily(tt.name, tt.v6); got != tt.want {
+			t.Errorf("InFamily(%q, v6=%v) = %q, want %q", tt.name, tt.v6, got, tt.want)
+		}
+		// The name must send what the model's name sends.
+		typ, code, ok := ICMP(tt.name, tt.v6)
+		if gt, gc, gok := ICMP(InFamily(tt.name, tt.v6), tt.v6); gt != typ || gc != code || gok != ok {
+			t.Errorf("InFamily(%q, v6=%v) sends %d/%d, the name %d/%d", tt.name, tt.v6, gt, gc, typ, code)
+		}
+	}
+}

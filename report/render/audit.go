@@ -54,8 +54,12 @@ func writeHeader(w io.Writer, style Style, h report.Header) {
 	}
 	fmt.Fprintln(w, title)
 	field := func(name, value string) { writeText(w, style, fmt.Sprintf("%-12s ", name+":"), value) }
-	field("rules", backendsLine(h.Backends))
-	field("policies", policiesLine(h.Policies))
+	if h.RulesRead {
+		field("rules", backendsLine(h.Backends))
+		field("policies", policiesLine(h.Policies))
+	} else {
+		field("rules", "not read (see below)")
+	}
 	field("interfaces", ifacesLine(h.Host.Ifaces))
 	field("predicted", queriesLine(h.Queries))
 	field("listeners", fmt.Sprintf("%d sockets", h.Listeners))
@@ -132,10 +136,10 @@ func vantagesLine(vs []report.VantageInfo) string {
 	var parts, local []string
 	for _, v := range vs {
 		if v.Weak {
-			local = append(local, fmt.Sprintf("%s (%s ports)", v.Target, thousands(v.Ports)))
+			local = append(local, fmt.Sprintf("%s (%s ports; %s)", v.Target, report.Thousands(v.Ports), v.Modes))
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s from %s to %s (%s ports; %s)", v.Name, v.Source, v.Target, thousands(v.Ports), v.Modes))
+		parts = append(parts, fmt.Sprintf("%s from %s to %s (%s ports; %s)", v.Name, v.Source, v.Target, report.Thousands(v.Ports), v.Modes))
 	}
 	if len(local) > 0 {
 		parts = append(parts, "local, the host probing itself through lo (shows what answers, not what the firewall lets in): "+strings.Join(local, ", "))
@@ -144,15 +148,6 @@ func vantagesLine(vs []report.VantageInfo) string {
 		return "none: nothing was probed"
 	}
 	return strings.Join(parts, "; ")
-}
-
-// thousands spells n with thousands separators: 65,535.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // writeExposure writes one row per port or range that matters.
@@ -185,7 +180,7 @@ func serviceCell(r report.Row) string {
 	for _, l := range r.Listeners {
 		n := l.Process
 		if n == "" {
-			n = "?"
+			n = "owner hidden"
 		}
 		if !slices.Contains(names, n) {
 			names = append(names, n)
@@ -225,7 +220,10 @@ func reachCell(ps []report.RowPrediction) string {
 			parts = append(parts, s)
 		}
 	}
-	if len(parts) == 0 {
+	switch {
+	case len(ps) == 0:
+		return "unknown: no rules read"
+	case len(parts) == 0:
 		return "nowhere"
 	}
 	return strings.Join(parts, "; ")

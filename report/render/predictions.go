@@ -58,7 +58,7 @@ func WritePredictionsTable(w io.Writer, r report.Predictions, style Style) error
 		}
 		t := newTable(w, style, column{header: "PORTS"}, column{header: "VERDICT", wrap: true}, column{header: "SEEN"},
 			column{header: "LOG", wrap: true}, column{header: "DECIDED BY", wrap: true},
-			column{header: "EXPOSURE", wrap: true}, column{header: "OTHERWISE", wrap: true})
+			column{header: "EXPOSURE", wrap: true}, column{header: "OTHERWISE", wrap: true, optional: true})
 		for _, p := range report.Flatten([]report.PredictionSet{s}) {
 			t.add(ports(p), verdictCell(p), seenCell(p), logCell(p.Log), ruleCell(p.Rule), p.Exposure, otherwiseCell(p))
 		}
@@ -78,7 +78,7 @@ func neighborLine(nd *rules.NeighborDiscovery) string {
 		case r.Passes():
 			return fmt.Sprintf("answered from %s", src)
 		case r.Certain:
-			return fmt.Sprintf("from %s %s by %s", src, r.Verdict, ruleCell(r.Decider))
+			return fmt.Sprintf("from %s %s by %s", src, verdictIn(r.Verdict, rules.FamilyIPv6), ruleCell(r.Decider))
 		}
 		return fmt.Sprintf("from %s undecided (%s)", src, strings.Join(r.Undecided, "; "))
 	}
@@ -180,20 +180,20 @@ func ruleCell(o rules.Origin) string {
 // then, for IPv6, neighbour discovery.
 func WriteExplain(w io.Writer, q rules.Query, port uint16, res rules.Result, nd *rules.NeighborDiscovery) {
 	fmt.Fprintf(w, "%s %s %s → %s via %s\n", q.Family, rules.ProtoName(q.Proto),
-		netip.AddrPortFrom(q.Src, res.Default().Sport), netip.AddrPortFrom(q.Dst, port), q.InIface)
+		sourceText(q.Src, defaultSport(res)), netip.AddrPortFrom(q.Dst, port), q.InIface)
 	for i, o := range res.Outcomes {
 		if len(res.Outcomes) > 1 {
 			fmt.Fprintf(w, "outcome %d of %d, %s\n", i+1, len(res.Outcomes), outcomeTitle(o))
 		}
 		for n, s := range o.Path {
-			fmt.Fprintf(w, "  %2d. %-11s %-32s %s\n", n+1, s.Hook, ruleWhere(s.Origin), s.Action)
+			fmt.Fprintf(w, "  %2d. %-11s %-32s %s\n", n+1, s.Hook, ruleWhere(s.Origin), actionIn(s.Action, q.Family))
 			if s.Origin.Text != "" {
 				fmt.Fprintf(w, "      %s\n", s.Origin.Text)
 			}
 		}
-		fmt.Fprintf(w, "  => %s, decided by %s\n", o.Verdict, ruleCell(o.Decider))
-		writeReply(w, "a listening service's answer", o.Answer)
-		writeReply(w, "the host's refusal", o.Refusal)
+		fmt.Fprintf(w, "  => %s, decided by %s\n", verdictIn(o.Verdict, q.Family), ruleCell(o.Decider))
+		writeReply(w, "a listening service's answer", o.Answer, q.Family)
+		writeReply(w, "the host's refusal", o.Refusal, q.Family)
 	}
 	if len(res.Undecided) > 0 {
 		fmt.Fprintf(w, "undecided: %s\n", strings.Join(res.Undecided, "; "))
@@ -201,6 +201,44 @@ func WriteExplain(w io.Writer, q rules.Query, port uint16, res rules.Result, nd 
 	if nd != nil {
 		fmt.Fprintf(w, "neighbour discovery: %s\n", neighborLine(nd))
 	}
+}
+
+// defaultSport is the default probe's source port; 0 when the result
+// has no outcome.
+func defaultSport(res rules.Result) uint16 {
+	if len(res.Outcomes) == 0 {
+		return 0
+	}
+	return res.Default().Sport
+}
+
+// sourceText is the packet's source address and port. Port 0 stands for
+// any source port (a walk that never picked one), which ":0" would
+// misread as a real port.
+func sourceText(src netip.Addr, sport uint16) string {
+	if sport == 0 {
+		return src.String() + " (any source port)"
+	}
+	return netip.AddrPortFrom(src, sport).String()
+}
+
+// verdictIn spells a verdict the evaluator met for a packet of family f:
+// a reject in that family's terms (report.RejectName), anything else as
+// the model spells it.
+func verdictIn(v rules.Verdict, f rules.Family) string {
+	if v.Kind == rules.Reject {
+		return report.VerdictWord(v, f)
+	}
+	return v.String()
+}
+
+// actionIn spells a step's action ("reject:icmp-port-unreachable") as
+// verdictIn does.
+func actionIn(action string, f rules.Family) string {
+	if with, ok := strings.CutPrefix(action, "reject:"); ok {
+		return "reject:" + report.RejectName(with, f)
+	}
+	return action
 }
 
 // outcomeTitle says which probe an outcome is: the default one, or one
@@ -226,7 +264,7 @@ func outcomeTitle(o rules.Outcome) string {
 
 // writeReply says what happens to one of the host's replies on its way
 // out, which decides what a prober sees.
-func writeReply(w io.Writer, what string, r *rules.Reply) {
+func writeReply(w io.Writer, what string, r *rules.Reply, f rules.Family) {
 	if r == nil {
 		return
 	}
@@ -237,7 +275,7 @@ func writeReply(w io.Writer, what string, r *rules.Reply) {
 	for _, a := range r.Otherwise {
 		certain += " (otherwise if " + a.If + ")"
 	}
-	fmt.Fprintf(w, "     %s: %s by %s%s\n", what, r.Verdict, ruleCell(r.Decider), certain)
+	fmt.Fprintf(w, "     %s: %s by %s%s\n", what, verdictIn(r.Verdict, f), ruleCell(r.Decider), certain)
 }
 
 // ruleWhere names a rule with its family; nft's names carry it already.

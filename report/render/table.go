@@ -21,6 +21,8 @@ type Style struct {
 type column struct {
 	header string
 	wrap   bool
+	// optional columns are left out when no row has anything in them.
+	optional bool
 }
 
 // table lays out rows to fit Style.Width before tablewriter draws them.
@@ -46,6 +48,7 @@ func newTable(w io.Writer, style Style, cols ...column) *table {
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 
 func (t *table) render() error {
+	t.dropEmpty()
 	widths := t.fit()
 	tb := tablewriter.NewTable(t.w, tablewriter.WithRowAutoWrap(tw.WrapNone), tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithHeaderAutoWrap(tw.WrapNone), tablewriter.WithTrimSpace(tw.Off))
@@ -66,15 +69,34 @@ func (t *table) render() error {
 	return tb.Render()
 }
 
+// dropEmpty leaves out the optional columns whose every cell is "-" or
+// empty.
+func (t *table) dropEmpty() {
+	for i := len(t.cols) - 1; i >= 0; i-- {
+		if t.cols[i].optional && t.emptyColumn(i) {
+			t.cols = append(t.cols[:i], t.cols[i+1:]...)
+			for r := range t.rows {
+				t.rows[r] = append(t.rows[r][:i], t.rows[r][i+1:]...)
+			}
+		}
+	}
+}
+
+func (t *table) emptyColumn(i int) bool {
+	for _, r := range t.rows {
+		if r[i] != "-" && r[i] != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // fit is each column's width: its widest line, but the widest wrapped
 // columns narrowed one by one until the table fits.
 func (t *table) fit() []int {
 	widths := make([]int, len(t.cols))
 	for i, c := range t.cols {
-		widths[i] = longestWord(c.header)
-		if !c.wrap {
-			widths[i] = textWidth(c.header)
-		}
+		widths[i] = textWidth(c.header)
 		for _, r := range t.rows {
 			widths[i] = max(widths[i], textWidth(r[i]))
 		}
