@@ -13,7 +13,8 @@ import (
 )
 
 // inetReject is `nft -j list ruleset` of an inet table with nft's plain
-// reject (port unreachable in each family's terms) and an icmpx one.
+// reject (port unreachable in each family's terms), an icmpx one and a
+// TCP reset.
 const inetReject = `{"nftables": [
 {"table": {"family": "inet", "name": "f", "handle": 1}},
 {"chain": {"family": "inet", "table": "f", "name": "input", "handle": 1, "type": "filter", "hook": "input", "prio": 0, "policy": "accept"}},
@@ -67,6 +68,10 @@ func TestRejectSpelledInFamily(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nft6, err := nft.ParseJSON(strings.NewReader(strings.ReplaceAll(inetReject, `"inet"`, `"ip6"`)), nft.Options{Source: "ip6.json"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ip6, err := ipt.Parse(strings.NewReader(ip6Reject), ipt.Options{Family: rules.FamilyIPv6, Source: "save.v6"})
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +88,7 @@ func TestRejectSpelledInFamily(t *testing.T) {
 		want [][2]string
 	}{
 		{"nft inet, ipv6", inet, rules.FamilyIPv6, v6},
+		{"nft ip6", nft6, rules.FamilyIPv6, v6},
 		{"ip6tables", ip6, rules.FamilyIPv6, v6},
 		{"nft inet, ipv4", inet, rules.FamilyIPv4, [][2]string{
 			{"reject:icmp-port-unreachable", "reject:icmp-port-unreachable"},

@@ -493,4 +493,3 @@ func portList(ports []uint16) string {
 	}
 	return fmt.Sprint(ports)
 }
-

@@ -82,6 +82,9 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
+	if interrupted(in) {
+		return errInterrupted
+	}
 	if worst, ok := a.Worst(); ok && worst >= o.failAt {
 		return findingsError{worst: worst, at: o.failAt}
 	}
@@ -108,6 +111,17 @@ func (o *auditOptions) validate() (report.Packets, error) {
 	p, err := o.packet.packets(true)
 	p.EveryIface, p.AlsoOutsider = true, true
 	return p, err
+}
+
+// interrupted tells whether Ctrl-C cut a probe short: the audit printed
+// what it had.
+func interrupted(in *report.Input) bool {
+	for _, v := range in.Vantages {
+		if v.Report != nil && v.Report.Interrupted {
+			return true
+		}
+	}
+	return false
 }
 
 // findingsError is a finding at or above --fail-on: exit 1.

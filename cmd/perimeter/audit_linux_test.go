@@ -164,7 +164,6 @@ func normalize(s string) string {
 		{`perimeter audit of \S+ \(Linux [^)]*\)`, "perimeter audit of HOST (Linux KERNEL)"},
 		{`"name": "` + regexp.QuoteMeta(host) + `"`, `"name": "HOST"`},
 		{`"kernel": "[^"]*"`, `"kernel": "KERNEL"`},
-		{`pid(\s+)\d+`, "pid${1}N"},
 		{`"pid": \d+`, `"pid": 0`},
 		{`"exe": "[^"]*"`, `"exe": "EXE"`},
 		// The lab's listeners reset every connection at once: the banner

@@ -334,7 +334,7 @@ func evidenceLine(e report.Evidence) string {
 	for _, l := range e.Sockets {
 		s := "socket " + l.Address
 		if l.Process != "" {
-			s += fmt.Sprintf(" held by %s (pid %d)", l.Process, l.PID)
+			s += " held by " + l.Process // the pid is in the JSON
 		}
 		parts = append(parts, s)
 	}

@@ -78,7 +78,7 @@ func neighborLine(nd *rules.NeighborDiscovery) string {
 		case r.Passes():
 			return fmt.Sprintf("answered from %s", src)
 		case r.Certain:
-			return fmt.Sprintf("from %s %s by %s", src, verdictIn(r.Verdict, rules.FamilyIPv6), ruleCell(r.Decider))
+			return fmt.Sprintf("from %s %s by %s", src, verdictIn(r.Verdict, rules.FamilyIPv6), strings.TrimSuffix(ruleCell(r.Decider), ";"))
 		}
 		return fmt.Sprintf("from %s undecided (%s)", src, strings.Join(r.Undecided, "; "))
 	}
