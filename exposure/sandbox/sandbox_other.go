@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/netip"
 	"time"
+
+	"github.com/perimeter-dev/perimeter/exposure/probe"
 )
 
 type labSys struct{}
@@ -68,7 +70,7 @@ func (l *Lab) ProbeOnce(ctx context.Context, v6 bool, proto string, src, dst net
 func (l *Lab) Probe(ctx context.Context, v6 bool, proto string, src, dst netip.Addr, ports []uint16, timeout time.Duration) []Result {
 	res := make([]Result, len(ports))
 	for i, p := range ports {
-		res[i] = Result{Port: p, State: Unknown, Reason: ReasonLocalError, Err: ErrUnsupported}
+		res[i] = Result{Port: p, State: probe.Unknown, Reason: probe.ReasonLocalError, Err: ErrUnsupported}
 	}
 	return res
 }
