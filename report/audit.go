@@ -95,7 +95,7 @@ func (a *Audit) Worst() (Severity, bool) {
 // tests call it on what they read and probed.
 func Join(in Input) *Audit {
 	a := &Audit{Schema: AuditSchema, Header: header(in), Rows: []Row{}, Findings: []Finding{}, Rest: []string{},
-		Learned: []string{}, Banners: nonNilBanners(in.Banners), Notes: nonNil(slices.Clone(in.Notes))}
+		Learned: []string{}, Banners: nonNilSlice(in.Banners), Notes: nonNil(slices.Clone(in.Notes))}
 	j := newJoin(in)
 	a.sets = j.sets
 	a.Rows = j.rows()
@@ -103,11 +103,4 @@ func Join(in Input) *Audit {
 	a.Findings = j.findings(a.Rows)
 	a.Learned = learned(in, a.Rows)
 	return a
-}
-
-func nonNilBanners(bs []banner.Banner) []banner.Banner {
-	if bs == nil {
-		return []banner.Banner{}
-	}
-	return bs
 }

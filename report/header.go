@@ -123,7 +123,7 @@ func vantageInfo(v Vantage) VantageInfo {
 		return vi
 	}
 	vi.Target, vi.Source, vi.Ports = v.Report.Target.String(), v.Report.Source.String(), len(v.Report.Results)
-	vi.Family = familyOf(v.Report.Target)
+	vi.Family = addrFamily(v.Report.Target)
 	var modes []string
 	for _, s := range v.Report.Scans {
 		modes = append(modes, s.Proto+" "+string(s.Mode))

@@ -57,14 +57,14 @@ func (j *join) vantageData(v Vantage) vantageData {
 	if v.Report == nil {
 		return d
 	}
-	d.Family = familyOf(v.Report.Target)
+	d.Family = addrFamily(v.Report.Target)
 	for _, r := range v.Report.Results {
 		d.results[portKey{r.Proto, r.Port}] = r
 	}
 	if v.Weak || j.in.Ruleset == nil || j.in.Setting == nil || v.Iface == "" || !v.Report.Source.IsValid() {
 		return d
 	}
-	f := familyOf(v.Report.Target)
+	f := addrFamily(v.Report.Target)
 	if !j.in.Ruleset.Describes(f) {
 		return d
 	}
@@ -75,13 +75,6 @@ func (j *join) vantageData(v Vantage) vantageData {
 	}
 	d.sets = PredictAll(j.in.Ruleset, j.in.Setting.Env, qs)
 	return d
-}
-
-func familyOf(a interface{ Is6() bool }) rules.Family {
-	if a.Is6() {
-		return rules.FamilyIPv6
-	}
-	return rules.FamilyIPv4
 }
 
 // protocols are the protocols predicted or probed, tcp first.

@@ -199,9 +199,4 @@ func assuming(o rules.Outcome) []string {
 	return out
 }
 
-func nonNil(ss []string) []string {
-	if ss == nil {
-		return []string{}
-	}
-	return ss
-}
+func nonNil(ss []string) []string { return nonNilSlice(ss) }
