@@ -49,8 +49,14 @@ type Vantage struct {
 	Report *probe.Report `json:"-"`
 	// Iface is where the vantage's packets arrive ("lo" for local).
 	Iface string `json:"interface"`
-	// Family is the family of the address probed.
-	Family rules.Family `json:"family"`
+}
+
+// family is the family of the address the vantage probed.
+func (v Vantage) family() rules.Family {
+	if v.Report == nil {
+		return ""
+	}
+	return addrFamily(v.Report.Target)
 }
 
 // The vantages.

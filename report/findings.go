@@ -13,8 +13,7 @@ import (
 func (j *join) findings(rows []Row) []Finding {
 	fs := &findings{}
 	for _, detect := range []func(*findings, []Row){
-		j.exposedServices, j.backdoors, j.staleAllows, j.familyGaps, j.forwardBypasses, j.sourcePortBypasses,
-		j.undecided, j.mismatches, j.quietDrops, j.defaultAccepts, j.neighborDiscovery, j.mixedBackends, j.bannerLeaks,
+		j.exposedServices, j.backdoors, j.staleAllows, j.familyGaps, j.forwardBypasses, j.rangeGroups, j.mismatches, j.quietDrops, j.defaultAccepts, j.neighborDiscovery, j.mixedBackends, j.bannerLeaks,
 	} {
 		detect(fs, rows)
 	}
@@ -50,21 +49,21 @@ func (j *join) exposedServices(fs *findings, rows []Row) {
 // it is in words.
 func exposedSeverity(proto string, port uint16, process string) (Severity, string) {
 	s, ok := knownService(proto, port, process)
-	what := process
-	if what == "" {
-		what = "an unknown service"
+	switch {
+	case !ok && process == "":
+		return Medium, "an unknown service"
+	case !ok:
+		return Medium, process
 	}
-	if !ok {
-		return Medium, what
-	}
-	what = s.Name
+	what := s.Name
 	if s.Kind != s.Name {
 		what += ", " + s.Kind
 	}
-	if process != "" && process != s.Name {
-		return s.Severity, fmt.Sprintf("%s (%s)", process, what)
+	name := process
+	if name == "" {
+		name = s.Name
 	}
-	return s.Severity, fmt.Sprintf("%s (%s)", s.Name, what)
+	return s.Severity, fmt.Sprintf("%s (%s)", name, what)
 }
 
 // backdoors: a listener, or an open port, where trojans listen.
@@ -223,40 +222,41 @@ func widest(ps []rules.PortPrediction) (rules.PortPrediction, bool) {
 	return best, ok
 }
 
-// sourcePortBypasses: ports only a chosen source port reaches, per
-// origin and way in; high when something listens on one of them.
-func (j *join) sourcePortBypasses(fs *findings, _ []Row) {
-	j.eachRange(func(s PredictionSet, p rules.PortPrediction) string {
-		if e := p.Result.Exposure(); e.Reach == rules.ReachableIf && strings.Contains(strings.Join(e.If, " "), "source port") {
-			return strings.Join(e.If, ", or ")
-		}
-		return ""
-	}, func(s PredictionSet, way string, ports portSet, listening []string, rule rules.Origin) {
-		proto := rules.ProtoName(s.Query.Proto)
-		sev, ev := Medium, queryEvidence(s.Query, ports, rule)
-		if len(listening) > 0 {
-			sev, ev.Details = High, []string{"listening: " + joinComma(listening)}
-		}
-		fs.add("source-port-bypass", sev, fmt.Sprintf("%s reachable %s, though not by the default probe: %s", countPorts(ports.size(), proto), way, ports.short(4)), ev)
-	})
+// rangeFinding is a finding about port ranges an origin's rules treat
+// alike: what the rules say of each range ("" for nothing), the title of
+// a group of ranges, and the severity without and with a listener among
+// them.
+type rangeFinding struct {
+	id        string
+	quiet     Severity
+	listening Severity
+	what      func(res rules.Result) string
+	title     func(ports portSet, proto, what string) string
 }
 
-// undecided: unknowns decide whether ports are reachable; medium when
-// something listens on one of them.
-func (j *join) undecided(fs *findings, _ []Row) {
-	j.eachRange(func(s PredictionSet, p rules.PortPrediction) string {
-		if e := p.Result.Exposure(); e.Reach == rules.ReachUnknown {
-			return strings.Join(e.Unknowns, "; ")
-		}
-		return ""
-	}, func(s PredictionSet, unknowns string, ports portSet, listening []string, rule rules.Origin) {
-		proto := rules.ProtoName(s.Query.Proto)
-		sev, ev := Low, queryEvidence(s.Query, ports, rule)
-		if len(listening) > 0 {
-			sev, ev.Details = Medium, []string{"listening: " + joinComma(listening)}
-		}
-		fs.add("undecided-exposure", sev, fmt.Sprintf("whether %s %s reachable depends on %s", countPorts(ports.size(), proto), are(ports.size()), unknowns), ev)
-	})
+// rangeFindings: the sender's choices that alone reach ports, and the
+// unknowns that decide whether ports are reachable.
+var rangeFindings = []rangeFinding{
+	{"source-port-bypass", Medium, High,
+		func(res rules.Result) string {
+			if e := res.Exposure(); e.Reach == rules.ReachableIf && strings.Contains(strings.Join(e.If, " "), "source port") {
+				return strings.Join(e.If, ", or ")
+			}
+			return ""
+		},
+		func(ports portSet, proto, way string) string {
+			return fmt.Sprintf("%s reachable %s, though not by the default probe: %s", countPorts(ports.size(), proto), way, ports.short(4))
+		}},
+	{"undecided-exposure", Low, Medium,
+		func(res rules.Result) string {
+			if e := res.Exposure(); e.Reach == rules.ReachUnknown {
+				return strings.Join(e.Unknowns, "; ")
+			}
+			return ""
+		},
+		func(ports portSet, proto, unknowns string) string {
+			return fmt.Sprintf("whether %s %s reachable depends on %s", countPorts(ports.size(), proto), are(ports.size()), unknowns)
+		}},
 }
 
 func are(n int) string {
@@ -266,34 +266,46 @@ func are(n int) string {
 	return "are"
 }
 
-// eachRange groups the port ranges of every origin by what kind says of
-// them ("" for nothing), and calls report once per origin and group with
-// the ports, the listening ports among them and the first range's rule.
-func (j *join) eachRange(kind func(PredictionSet, rules.PortPrediction) string,
-	report func(s PredictionSet, what string, ports portSet, listening []string, rule rules.Origin)) {
+// rangeGroups runs every rangeFinding over every origin.
+func (j *join) rangeGroups(fs *findings, _ []Row) {
 	for _, s := range j.sets {
-		var order []string
-		ports, rule := map[string]*portSet{}, map[string]rules.Origin{}
-		for _, p := range s.Predictions {
-			what := kind(s, p)
-			if what == "" {
-				continue
-			}
-			if ports[what] == nil {
-				ports[what], rule[what], order = &portSet{}, reachingRule(p.Result), append(order, what)
-			}
-			ports[what].add(p.From, p.To)
+		for _, rf := range rangeFindings {
+			j.rangeGroup(fs, s, rf)
 		}
-		for _, what := range order {
-			report(s, what, *ports[what], j.listeningIn(s.Query, *ports[what]), rule[what])
+	}
+}
+
+// rangeGroup groups the ranges of one origin by what rf says of them and
+// adds one finding per group, with the listening ports among them and the
+// rule of its first range.
+func (j *join) rangeGroup(fs *findings, s PredictionSet, rf rangeFinding) {
+	var order []string
+	ports, rule := map[string]*portSet{}, map[string]rules.Origin{}
+	for _, p := range s.Predictions {
+		what := rf.what(p.Result)
+		if what == "" {
+			continue
 		}
+		if ports[what] == nil {
+			ports[what], rule[what], order = &portSet{}, reachingRule(p.Result), append(order, what)
+		}
+		ports[what].add(p.From, p.To)
+	}
+	proto := rules.ProtoName(s.Query.Proto)
+	for _, what := range order {
+		ps := *ports[what]
+		sev, ev := rf.quiet, queryEvidence(s.Query, ps, rule[what])
+		if listening := j.listeningIn(s.Query, ps); len(listening) > 0 {
+			sev, ev.Details = rf.listening, []string{"listening: " + joinComma(listening)}
+		}
+		fs.add(rf.id, sev, rf.title(ps, proto, what), ev)
 	}
 }
 
 // listeningIn lists the ports of ps on which a socket answers q.
 func (j *join) listeningIn(q rules.Query, ps portSet) []string {
 	var out []string
-	for _, port := range j.listeningPorts(q, j.listening(q)) {
+	for _, port := range j.listeningPorts(q) {
 		if ps.contains(uint16(port)) {
 			out = append(out, fmt.Sprint(port))
 		}

@@ -33,10 +33,11 @@ type BackendRules struct {
 // VantageInfo is a vantage as the header states it.
 type VantageInfo struct {
 	Vantage
-	Target string `json:"target"`
-	Source string `json:"source"`
-	Ports  int    `json:"ports"`
-	Modes  string `json:"modes"`
+	Family rules.Family `json:"family"`
+	Target string       `json:"target"`
+	Source string       `json:"source"`
+	Ports  int          `json:"ports"`
+	Modes  string       `json:"modes"`
 }
 
 // QueryInfo is one predicted packet origin: the family, interface,
@@ -118,12 +119,11 @@ func queryInfos(qs []rules.Query) []QueryInfo {
 }
 
 func vantageInfo(v Vantage) VantageInfo {
-	vi := VantageInfo{Vantage: v}
+	vi := VantageInfo{Vantage: v, Family: v.family()}
 	if v.Report == nil {
 		return vi
 	}
 	vi.Target, vi.Source, vi.Ports = v.Report.Target.String(), v.Report.Source.String(), len(v.Report.Results)
-	vi.Family = addrFamily(v.Report.Target)
 	var modes []string
 	for _, s := range v.Report.Scans {
 		modes = append(modes, s.Proto+" "+string(s.Mode))

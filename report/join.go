@@ -57,14 +57,13 @@ func (j *join) vantageData(v Vantage) vantageData {
 	if v.Report == nil {
 		return d
 	}
-	d.Family = addrFamily(v.Report.Target)
 	for _, r := range v.Report.Results {
 		d.results[portKey{r.Proto, r.Port}] = r
 	}
 	if v.Weak || j.in.Ruleset == nil || j.in.Setting == nil || v.Iface == "" || !v.Report.Source.IsValid() {
 		return d
 	}
-	f := addrFamily(v.Report.Target)
+	f := v.family()
 	if !j.in.Ruleset.Describes(f) {
 		return d
 	}

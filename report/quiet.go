@@ -68,7 +68,7 @@ func (j *join) quietDrops(fs *findings, _ []Row) {
 		var drops, rejects, answered portSet
 		choices := map[string]*portSet{}
 		var choiceOrder []string
-		listening := j.listening(s.Query)
+		listening := j.listeningPorts(s.Query)
 		for _, p := range s.Predictions {
 			o := p.Result.Default()
 			switch {
@@ -78,7 +78,7 @@ func (j *join) quietDrops(fs *findings, _ []Row) {
 			case o.Verdict.Kind == rules.Reject && len(o.Logs) == 0:
 				rejects.add(p.From, p.To)
 			}
-			answered = j.addAnswered(answered, s, p, listening)
+			answered = addAnswered(answered, s, p, listening)
 			for _, c := range unloggedChoices(p.Result) {
 				if choices[c] == nil {
 					choices[c], choiceOrder = &portSet{}, append(choiceOrder, c)
@@ -108,16 +108,16 @@ func (j *join) quietDrops(fs *findings, _ []Row) {
 }
 
 // addAnswered adds the ports of p where the host refuses a probe aloud
-// although nothing listens there; a listener's port answers open and is
+// although nothing listens there; the listening ports answer open and are
 // left out.
-func (j *join) addAnswered(ps portSet, s PredictionSet, p rules.PortPrediction, listening func(uint16) bool) portSet {
+func addAnswered(ps portSet, s PredictionSet, p rules.PortPrediction, listening []int) portSet {
 	nobody := func(uint16) bool { return false }
 	st, certain := Expect(p.Result, s.Query.Proto, p.From, nobody, s.Neighbor)
 	if !certain || p.Result.Default().Forwarded || (st != probe.Closed && st != probe.Rejected) {
 		return ps // a forwarded port's listener is on another host
 	}
 	from := int(p.From)
-	for _, port := range j.listeningPorts(s.Query, listening) {
+	for _, port := range listening {
 		if port >= from && port <= int(p.To) {
 			ps.add(uint16(from), uint16(port-1))
 			from = port + 1
@@ -130,7 +130,8 @@ func (j *join) addAnswered(ps portSet, s PredictionSet, p rules.PortPrediction, 
 }
 
 // listeningPorts are the ports, in order, on which a socket answers q.
-func (j *join) listeningPorts(q rules.Query, listening func(uint16) bool) []int {
+func (j *join) listeningPorts(q rules.Query) []int {
+	listening := j.listening(q)
 	var out []int
 	for _, s := range j.socks {
 		if s.Proto == rules.ProtoName(q.Proto) && listening(s.Port) && !slices.Contains(out, int(s.Port)) {

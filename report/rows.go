@@ -108,10 +108,12 @@ func (r Row) Size() int { return int(r.ToPort) - int(r.FromPort) + 1 }
 func (j *join) rows() []Row {
 	out := []Row{}
 	for _, proto := range j.protocols() {
-		segs := j.segments(proto)
-		rest := j.restSignature(proto, segs)
-		for _, seg := range segs {
-			row := j.row(proto, seg)
+		var all []Row
+		for _, seg := range j.segments(proto) {
+			all = append(all, j.row(proto, seg))
+		}
+		rest := restSignature(all)
+		for _, row := range all {
 			if j.matters(row, rest) {
 				out = append(out, row)
 			}
@@ -217,14 +219,14 @@ func signature(ps []RowPrediction) string {
 	return s
 }
 
-// restSignature is the signature of the most ports of proto: the rest,
-// which the closing lines sum up.
-func (j *join) restSignature(proto string, segs [][2]uint16) string {
+// restSignature is the signature of the most ports of a protocol's
+// rows: the rest, which the closing lines sum up.
+func restSignature(all []Row) string {
 	count := map[string]int{}
 	best := ""
-	for _, seg := range segs {
-		sig := signature(j.row(proto, seg).Predictions)
-		count[sig] += int(seg[1]) - int(seg[0]) + 1
+	for _, r := range all {
+		sig := signature(r.Predictions)
+		count[sig] += r.Size()
 		if count[sig] > count[best] {
 			best = sig
 		}

@@ -164,26 +164,26 @@ func joinFamilies(fs []rules.Family) string {
 
 // dest is the given destination of family f, or the zero address.
 func (p Packets) dest(f rules.Family) netip.Addr {
-	return firstOf(p.Dests, f)
-}
-
-func firstOf(addrs []netip.Addr, f rules.Family) netip.Addr {
-	for _, a := range addrs {
-		if a.Is6() == (f == rules.FamilyIPv6) {
-			return a
-		}
+	if ds := ofFamily(p.Dests, f); len(ds) > 0 {
+		return ds[0]
 	}
 	return netip.Addr{}
 }
 
-// sources are the packets' sources of family f.
-func (p Packets) sources(rs *rules.Ruleset, f rules.Family) []netip.Addr {
+// ofFamily are the addresses of family f.
+func ofFamily(addrs []netip.Addr, f rules.Family) []netip.Addr {
 	var out []netip.Addr
-	for _, a := range p.Sources {
-		if a.Is6() == (f == rules.FamilyIPv6) {
+	for _, a := range addrs {
+		if addrFamily(a) == f {
 			out = append(out, a)
 		}
 	}
+	return out
+}
+
+// sources are the packets' sources of family f.
+func (p Packets) sources(rs *rules.Ruleset, f rules.Family) []netip.Addr {
+	out := ofFamily(p.Sources, f)
 	if len(out) == 0 || p.AlsoOutsider {
 		out = append([]netip.Addr{rs.Outsider(f)}, out...)
 	}
@@ -253,15 +253,4 @@ func addConf(env *rules.Env, h *hostinfo.Host, perIfaceForwarding bool) {
 			env.NoForward4 = append(env.NoForward4, name)
 		}
 	}
-}
-
-// uniqueIfaces lists the interfaces of qs in order, once each.
-func uniqueIfaces(qs []rules.Query) []string {
-	var out []string
-	for _, q := range qs {
-		if !slices.Contains(out, q.InIface) {
-			out = append(out, q.InIface)
-		}
-	}
-	return out
 }

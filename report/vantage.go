@@ -8,7 +8,7 @@ import (
 // probed is what the vantage saw of the probed ports of proto in seg,
 // each checked against the prediction for the vantage's own packets.
 func (v vantageData) probed(proto string, seg [2]uint16) (RowProbe, bool) {
-	rp := RowProbe{Vantage: v.Name, Family: v.Family, Weak: v.Weak, Counts: map[probe.State]int{}}
+	rp := RowProbe{Vantage: v.Name, Family: v.family(), Weak: v.Weak, Counts: map[probe.State]int{}}
 	set, hasSet := v.setOf(proto)
 	agrees := true
 	for port := int(seg[0]); port <= int(seg[1]); port++ {

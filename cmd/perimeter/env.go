@@ -135,10 +135,19 @@ func setting(p report.Packets, rs *rules.Ruleset, fromFiles bool) (*report.Setti
 	if err != nil {
 		return nil, nil, hostError{fmt.Errorf("read host addresses: %w", err)}
 	}
-	for _, iface := range p.Ifaces {
-		if !host.HasLink(iface) {
-			return nil, nil, badInput("--in-interface %q: this host has no such interface (it has %s)", iface, strings.Join(host.Links, ", "))
-		}
+	if err := checkIfaces(p, host); err != nil {
+		return nil, nil, err
 	}
 	return p.LiveSetting(rs, host), host, nil
+}
+
+// checkIfaces: live, an interface the host does not have is bad input,
+// not an empty prediction.
+func checkIfaces(p report.Packets, h *hostinfo.Host) error {
+	for _, iface := range p.Ifaces {
+		if !h.HasLink(iface) {
+			return badInput("--in-interface %q: this host has no such interface (it has %s)", iface, strings.Join(h.Links, ", "))
+		}
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"slices"
@@ -46,15 +47,6 @@ func gather(cmd *cobra.Command, o *auditOptions, p report.Packets) (*report.Inpu
 		return nil, hostError{fmt.Errorf("nothing could be read: %v", in.Unread)}
 	}
 	return in, nil
-}
-
-func checkIfaces(p report.Packets, h *hostinfo.Host) error {
-	for _, iface := range p.Ifaces {
-		if !h.HasLink(iface) {
-			return badInput("--in-interface %q: this host has no such interface", iface)
-		}
-	}
-	return nil
 }
 
 // readRules reads every backend's rules and predicts them; without root
@@ -125,12 +117,11 @@ func ifaceOf(h *hostinfo.Host, a netip.Addr) string {
 // probeLocal probes, from the host, each family's first predicted
 // destination on the ports the rules and sockets make worth probing.
 func (o *auditOptions) probeLocal(ctx context.Context, stderr io.Writer, in *report.Input) {
-	plan := report.PlanProbes(in.Sets, in.Listeners)
+	jobs := o.jobs(report.PlanProbes(in.Sets, in.Listeners))
+	if len(jobs) == 0 {
+		return
+	}
 	for _, target := range localTargets(in) {
-		jobs := o.jobs(plan)
-		if len(jobs) == 0 {
-			return
-		}
 		bar := newProgressBar(stderr)
 		opts := probe.Options{Mode: probe.Mode(o.mode), TargetNetns: probe.Here, RateLimitWait: o.wait, Progress: bar.update}
 		rep, err := probe.Run(ctx, target, jobs, opts)
@@ -170,22 +161,13 @@ func localTargets(in *report.Input) []netip.Addr {
 		}
 		return out
 	}
-	for _, name := range sortedKeys(in.Host.Ifaces) {
+	for _, name := range slices.Sorted(maps.Keys(in.Host.Ifaces)) {
 		for _, a := range in.Host.Ifaces[name] {
 			if !a.IsLoopback() && !a.IsLinkLocalUnicast() && !have(a.Is6()) {
 				out = append(out, a)
 			}
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
 	return out
 }
 

@@ -67,11 +67,7 @@ func runRules(cmd *cobra.Command, o *rulesOptions) error {
 		explain(w, rs, s, port)
 		return nil
 	}
-	r := report.Predictions{Env: s.Env, Notes: append(rs.Notes, s.Notes...)}
-	for _, q := range s.Queries {
-		r.Sets = append(r.Sets, report.PredictionSet{Query: q, Predictions: rs.Predict(s.Env, q),
-			Neighbor: rs.NeighborDiscovery(s.Env, q)})
-	}
+	r := report.Predictions{Env: s.Env, Sets: report.PredictAll(rs, s.Env, s.Queries), Notes: append(rs.Notes, s.Notes...)}
 	if o.output == "json" {
 		return render.WritePredictionsJSON(w, r)
 	}

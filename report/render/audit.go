@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
 
-	"github.com/perimeter-dev/perimeter/exposure/probe"
 	"github.com/perimeter-dev/perimeter/report"
 	"github.com/perimeter-dev/perimeter/rules"
 )
@@ -105,13 +105,8 @@ func policiesLine(ps []report.PolicyInfo) string {
 }
 
 func ifacesLine(ifaces map[string][]netip.Addr) string {
-	var names []string
-	for name := range ifaces {
-		names = append(names, name)
-	}
-	slices.Sort(names)
 	var parts []string
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(ifaces)) {
 		var addrs []string
 		for _, a := range ifaces[name] {
 			addrs = append(addrs, a.String())
@@ -257,13 +252,7 @@ func countsCell(p report.RowProbe) string {
 	if p.Ports == 1 {
 		return string(p.State)
 	}
-	var parts []string
-	for _, st := range probe.States {
-		if n := p.Counts[st]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, st))
-		}
-	}
-	return strings.Join(parts, ", ")
+	return countsLine(p.Counts)
 }
 
 // loggedCell is the logging of the default probe, the same from every
