@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -125,6 +126,53 @@ func (l *Lab) StopListeningIn(ns, proto string, ports []uint16) {
 	for _, ln := range stop {
 		ln.stop()
 	}
+	if len(stop) > 0 {
+		l.Do(ns, func() error {
+			waitReleased(proto, ports, l.TargetAddr(true).IsValid())
+			return nil
+		})
+	}
+}
+
+// waitReleased waits, at most a second, until ports can be bound again in the
+// calling thread's namespace. A closed socket lingers while a child forked
+// elsewhere in the process still holds it between fork and exec, and a probe
+// then still finds the port listening.
+func waitReleased(proto string, ports []uint16, v6 bool) {
+	deadline := time.Now().Add(time.Second)
+	for _, p := range ports {
+		for !canBind(proto, p, false) || (v6 && !canBind(proto, p, true)) {
+			if time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// canBind binds a throw-away socket to the port on the wildcard address.
+// SO_REUSEADDR lets TCP bind beside connections but not beside a listener.
+func canBind(proto string, port uint16, v6 bool) bool {
+	domain, typ := unix.AF_INET, unix.SOCK_STREAM
+	var sa unix.Sockaddr = &unix.SockaddrInet4{Port: int(port)}
+	if v6 {
+		domain, sa = unix.AF_INET6, &unix.SockaddrInet6{Port: int(port)}
+	}
+	if proto == "udp" {
+		typ = unix.SOCK_DGRAM
+	}
+	fd, err := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return true // nothing to wait for that could be seen
+	}
+	defer unix.Close(fd)
+	if v6 {
+		unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1)
+	}
+	if typ == unix.SOCK_STREAM {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	}
+	return unix.Bind(fd, sa) == nil
 }
 
 // openListener must run inside the target namespace: the sockets are created
