@@ -114,11 +114,12 @@ func (l *Lab) StopListening(proto string, ports []uint16) {
 // StopListeningIn is StopListening in another of the lab's namespaces.
 func (l *Lab) StopListeningIn(ns, proto string, ports []uint16) {
 	var stop []*listener
+	var stopped []uint16
 	l.sys.mu.Lock()
 	for _, p := range ports {
 		k := listenKey{ns, proto, p}
 		if ln := l.sys.listeners[k]; ln != nil {
-			stop = append(stop, ln)
+			stop, stopped = append(stop, ln), append(stopped, p)
 			delete(l.sys.listeners, k)
 		}
 	}
@@ -126,9 +127,9 @@ func (l *Lab) StopListeningIn(ns, proto string, ports []uint16) {
 	for _, ln := range stop {
 		ln.stop()
 	}
-	if len(stop) > 0 {
+	if len(stopped) > 0 {
 		l.Do(ns, func() error {
-			waitReleased(proto, ports, l.TargetAddr(true).IsValid())
+			waitReleased(proto, stopped, l.TargetAddr(true).IsValid())
 			return nil
 		})
 	}
