@@ -72,6 +72,24 @@ type hookChains struct {
 	recentSets map[string]bool
 	// w is the walker of every walk: walks never nest.
 	w walker
+	// chains indexes each table's chains by name, for jumps: kube-proxy
+	// tables hold tens of thousands.
+	chains map[*Table]map[string]*Chain
+}
+
+// chain is t's chain of that name, or nil.
+func (hc *hookChains) chain(t *Table, name string) *Chain {
+	byName, ok := hc.chains[t]
+	if !ok {
+		byName = make(map[string]*Chain, len(t.Chains))
+		for _, c := range t.Chains {
+			if _, dup := byName[c.Name]; !dup {
+				byName[c.Name] = c
+			}
+		}
+		hc.chains[t] = byName
+	}
+	return byName[name]
 }
 
 // defaultSport is the default probe's source port: an ephemeral one that
@@ -98,7 +116,8 @@ type baseChain struct {
 }
 
 func (rs *Ruleset) hookChains(f Family) *hookChains {
-	hc := &hookChains{rs: rs, family: f, hooks: map[Hook][]baseChain{}, maxSteps: max(minSteps, 4*rs.NumRules())}
+	hc := &hookChains{rs: rs, family: f, hooks: map[Hook][]baseChain{}, maxSteps: max(minSteps, 4*rs.NumRules()),
+		chains: map[*Table]map[string]*Chain{}}
 	for _, t := range rs.Tables {
 		for _, c := range t.Chains {
 			if c.Hook != "" && (t.Family.Sees(f) || c.Hook == HookIngress && t.Family == FamilyNetdev) {
@@ -124,6 +143,7 @@ type walker struct {
 	taken  []taken
 	met    []taken
 	free   [numFree]freeValue
+	trail  *trail // the outcome's path, until finish
 	ctmark uint32
 	recent map[string]int // hits on recent lists during this walk
 	cache  [numFields]cachedKey
@@ -141,6 +161,18 @@ type walker struct {
 	pendingLimit string
 	steps        int
 	out          Outcome
+	// stage, base, at and stack are where the walk is: the stage of the
+	// way in, the base chain of the hook, the next rule and the jumps'
+	// return addresses. resumed is set on a walker split off (spawn) until
+	// it is back where it was.
+	stage   stage
+	base    int
+	at      frame
+	stack   []frame
+	resumed bool
+	// ports is the set of destination ports a walk of a whole port space
+	// stands for (see portset.go); nil for one packet.
+	ports portSet
 	// acceptRule and acceptPolicy are the last rule and the last policy
 	// that accepted the packet in a base chain.
 	acceptRule, acceptPolicy Origin
@@ -204,10 +236,35 @@ func (w *walker) note(d decision, holds bool) {
 	}
 }
 
-// runIn walks the hooks of a packet coming in.
+// stage is a step of the way in.
+type stage uint8
+
+// Stages of the way in, in order.
+const (
+	stageIngress stage = iota
+	stagePrerouting
+	stageInput
+	stageForward
+)
+
+// runIn walks the hooks of a packet coming in, from the stage the walker
+// is at: a walker split off resumes in the hook it was split in.
 func (w *walker) runIn() {
-	if w.runHook(HookIngress) && w.runHook(HookPrerouting) {
-		w.route()
+	switch w.stage {
+	case stageIngress:
+		if !w.runHook(HookIngress) {
+			break
+		}
+		w.stage = stagePrerouting
+		fallthrough
+	case stagePrerouting:
+		if w.runHook(HookPrerouting) {
+			w.route()
+		}
+	case stageInput:
+		w.runHook(HookInput)
+	case stageForward:
+		w.runHook(HookForward)
 	}
 	w.finish()
 }
@@ -225,6 +282,7 @@ func (w *walker) route() {
 			w.out.Decider = routing("%s is a loopback address and route_localnet is off on %s", w.pkt.Dst, w.pkt.InIface)
 			return
 		}
+		w.stage = stageInput
 		w.runHook(HookInput)
 		return
 	}
@@ -239,6 +297,7 @@ func (w *walker) route() {
 		w.oif = unknownIface
 	}
 	w.changed()
+	w.stage = stageForward
 	w.runHook(HookForward)
 }
 
@@ -257,6 +316,7 @@ const unknownIface = "\x00?"
 
 // finish fills in the outcome of a packet that no drop stopped.
 func (w *walker) finish() {
+	w.out.Path = w.trail.path()
 	w.out.Dst, w.out.Dport = w.pkt.Dst, w.pkt.Dport
 	w.out.Sport = w.free[freeSport].value(w.pkt.Sport)
 	w.out.Assumed = w.assumed()
@@ -286,10 +346,13 @@ func (w *walker) assumed() []Assumption {
 
 // runHook runs the base chains of one hook; false means the packet ended.
 func (w *walker) runHook(h Hook) bool {
-	w.hook = h
-	w.natDone = false
-	for _, bc := range w.hc.hooks[h] {
-		if !w.appliesHere(bc) {
+	if !w.resumed {
+		w.hook, w.natDone, w.base = h, false, 0
+	}
+	chains := w.hc.hooks[h]
+	for ; w.base < len(chains); w.base++ {
+		bc := chains[w.base]
+		if !w.resumed && !w.appliesHere(bc) {
 			continue
 		}
 		v, by, policy := w.runBase(bc)

@@ -3,13 +3,14 @@ package rules
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"testing"
 )
 
 // FuzzEvaluate builds rulesets from random bytes, loops, deep jumps and
 // every kind of match the evaluator forks on included, and predicts them:
-// the evaluation must end, cover every port once, and put the default
-// probe's outcome first.
+// the evaluation must end, cover every port once, put the default probe's
+// outcome first, and agree with the class-by-class reference.
 func FuzzEvaluate(f *testing.F) {
 	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9})
 	f.Add([]byte{0x41, 0x42, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x4b, 0x4c})
@@ -19,7 +20,11 @@ func FuzzEvaluate(f *testing.F) {
 		env := NeutralEnv(rs, []Query{{Family: FamilyIPv4, InIface: "eth0", Dst: hostAddr}}, true, true)
 		for _, proto := range []uint8{ProtoTCP, ProtoUDP} {
 			q := Query{Family: FamilyIPv4, Proto: proto, InIface: "eth0", Src: peerAddr, Dst: hostAddr}
-			checkPrediction(t, rs.Predict(env, q))
+			got := rs.Predict(env, q)
+			checkPrediction(t, got)
+			if want := rs.PredictByClass(env, q); !reflect.DeepEqual(got, want) {
+				t.Fatalf("Predict and the class-by-class evaluator disagree:\n%+v\n%+v", got, want)
+			}
 		}
 	})
 }
@@ -55,6 +60,9 @@ func fuzzRuleset(data []byte) *Ruleset {
 			c = nat.Chains[0]
 		}
 		r := rule(fmt.Sprintf("rule %d", i/2), fuzzVerdict(data[i+1]), fuzzMatches(data[i])...)
+		if data[i]&0x1f == 18 {
+			r.VMap = portVMap(fmt.Sprintf("c%d", 1+int(data[i+1]>>4&7)%7))
+		}
 		if data[i+1]&0x80 != 0 {
 			r.Statements = append(r.Statements, Statement{Kind: StmtLog, Log: &Log{Kind: "LOG"}},
 				Statement{Kind: StmtRecentSet, Set: "list"})
@@ -92,6 +100,27 @@ func fuzzMatches(b byte) []Match {
 		return []Match{AnyBit(FieldCtState, false, "--ctstate DNAT", uint8(CtDNAT))}
 	case 12:
 		return []Match{NewMatch(FieldCtOrigSport, false, "--ctorigsrcport 67", PortRange(67, 67))}
+	case 13:
+		return []Match{NewMatch(FieldCtOrigDport, false, "--ctorigdstport 80:3300", PortRange(80, 3300))}
+	case 14:
+		return []Match{tcp(), NewMatch(FieldDport, true, "! --dport 100:200", PortRange(100, 200))}
+	case 15:
+		return []Match{concat("ip saddr . tcp dport", FieldSaddr, FieldDport,
+			Elem{PrefixInterval(netip.PrefixFrom(peerAddr, 32)), PortRange(22, 25)},
+			Elem{PrefixInterval(netip.MustParsePrefix("198.18.9.0/24")), PortRange(20, 30)})}
+	case 16:
+		return []Match{concat("tcp sport . tcp dport", FieldSport, FieldDport,
+			Elem{PortRange(53, 53), PortRange(100, 700)})}
+	case 17:
+		m := NewMatch(FieldDport, false, "tcp dport & 0xff00 == 0x0100", Point(U16(0x0100)))
+		m.Mask = U16(0xff00)
+		return []Match{m}
+	case 19:
+		m := NewMatch(FieldSport, false, "tcp sport & 0xff00 == 0x0100", Point(U16(0x0100)))
+		m.Mask = U16(0xff00)
+		return []Match{m}
+	case 20:
+		return []Match{NewMatch(FieldSport, false, "--sport 3300:3400", PortRange(3300, 3400))}
 	}
 	return []Match{dport(uint16(b)*7, uint16(b)*9)}
 }
@@ -119,6 +148,20 @@ func fuzzVerdict(b byte) Verdict {
 		return Verdict{Kind: Redirect, NAT: &NAT{Port: 3128}}
 	case 10:
 		return Verdict{Kind: Queue, Queue: "num 1"}
+	case 11:
+		return Verdict{Kind: DNAT, NAT: &NAT{Port: 3300}} // the port of a class of its own
 	}
 	return Verdict{}
+}
+
+func concat(text string, f1, f2 Field, elems ...Elem) Match {
+	return Match{Fields: []Field{f1, f2}, Text: text, Elems: elems}
+}
+
+// portVMap is a verdict map on the destination port.
+func portVMap(target string) *VMap {
+	entry := func(iv Interval, v Verdict) VMapEntry { return VMapEntry{Elem: Elem{iv}, Verdict: v} }
+	return &VMap{Fields: []Field{FieldDport}, Text: "tcp dport vmap", Entries: []VMapEntry{
+		entry(PortRange(22, 22), v(Accept)), entry(PortRange(80, 90), v(Drop)),
+		entry(PortRange(3300, 3300), jump(target)), entry(PortRange(100, 6500), Verdict{Kind: Reject, RejectWith: RejectTCPReset})}}
 }

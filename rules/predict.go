@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"encoding/binary"
 	"net/netip"
 	"slices"
@@ -24,23 +25,32 @@ type PortPrediction struct {
 
 // Predict maps all 65,536 destination ports of q into ranges that share
 // one outcome. The port boundaries the rules mention split the port space
-// into classes that every rule treats alike, so one representative port
-// per class is evaluated, and neighbouring classes that agree are merged.
+// into classes that every rule treats alike; the walk covers them all at
+// once (portset.go), and neighbouring classes that agree are merged.
 func (rs *Ruleset) Predict(env *Env, q Query) []PortPrediction {
+	out, _ := rs.PredictContext(context.Background(), env, q)
+	return out
+}
+
+// PredictContext is Predict, given up with ctx's error once ctx is done.
+func (rs *Ruleset) PredictContext(ctx context.Context, env *Env, q Query) ([]PortPrediction, error) {
 	hc := rs.hookChains(q.Family)
-	probe := Packet{Family: q.Family, Proto: q.Proto, Src: q.Src, Dst: q.Dst, Sport: q.Sport, InIface: q.InIface}
+	p := Packet{Family: q.Family, Proto: q.Proto, Src: q.Src, Dst: q.Dst, Sport: q.Sport, InIface: q.InIface}
+	classes := classesOf(rs.cuts(q.Family, FieldDport, FieldCtOrigDport))
+	results, err := hc.evaluatePorts(ctx, p, env, classes)
+	if err != nil {
+		return nil, err
+	}
 	var out []PortPrediction
-	for _, c := range classesOf(rs.cuts(q.Family, FieldDport, FieldCtOrigDport)) {
-		p := probe
-		p.Dport = c.From
-		res := hc.evaluate(p, env)
+	for i, res := range results {
+		c := classes[i]
 		if n := len(out); n > 0 && out[n-1].Result.signature() == res.signature() {
 			out[n-1].To = c.To
 			continue
 		}
 		out = append(out, PortPrediction{From: c.From, To: c.To, Result: res})
 	}
-	return out
+	return out, nil
 }
 
 // portClass is a range of ports no rule tells apart.
@@ -49,15 +59,15 @@ type portClass struct{ From, To uint16 }
 // cuts collects the boundaries of two-byte fields (ports) that a rule,
 // set or verdict map of a table that sees f mentions: the first value of
 // every range, and the one after its last.
-func (rs *Ruleset) cuts(f Family, fields ...Field) map[int]bool {
-	cuts := map[int]bool{0: true}
+func (rs *Ruleset) cuts(f Family, fields ...Field) []int {
+	cuts := []int{0}
 	for _, t := range rs.Tables {
 		if !t.Family.Sees(f) && t.Family != FamilyNetdev {
 			continue
 		}
 		for _, c := range t.Chains {
 			for _, r := range c.Rules {
-				ruleCuts(r, fields, cuts)
+				cuts = ruleCuts(r, fields, cuts)
 			}
 		}
 	}
@@ -65,14 +75,10 @@ func (rs *Ruleset) cuts(f Family, fields ...Field) map[int]bool {
 }
 
 // classesOf splits 0..65535 at the cuts.
-func classesOf(cuts map[int]bool) []portClass {
-	starts := make([]int, 0, len(cuts))
-	for s := range cuts {
-		if s <= 0xffff {
-			starts = append(starts, s)
-		}
-	}
+func classesOf(cuts []int) []portClass {
+	starts := slices.DeleteFunc(cuts, func(s int) bool { return s > 0xffff })
 	slices.Sort(starts)
+	starts = slices.Compact(starts)
 	classes := make([]portClass, len(starts))
 	for i, s := range starts {
 		end := 0xffff
@@ -84,27 +90,28 @@ func classesOf(cuts map[int]bool) []portClass {
 	return classes
 }
 
-func ruleCuts(r *Rule, fields []Field, cuts map[int]bool) {
+func ruleCuts(r *Rule, fields []Field, cuts []int) []int {
 	for _, m := range r.Matches {
-		elemCuts(m.Fields, m.Elems, fields, cuts)
+		cuts = elemCuts(m.Fields, m.Elems, fields, cuts)
 	}
 	if r.VMap != nil {
 		for _, e := range r.VMap.Entries {
-			elemCuts(r.VMap.Fields, []Elem{e.Elem}, fields, cuts)
+			cuts = elemCuts(r.VMap.Fields, []Elem{e.Elem}, fields, cuts)
 		}
 	}
+	return cuts
 }
 
-func elemCuts(keyFields []Field, elems []Elem, fields []Field, cuts map[int]bool) {
+func elemCuts(keyFields []Field, elems []Elem, fields []Field, cuts []int) []int {
 	for i, f := range keyFields {
 		if !slices.Contains(fields, f) {
 			continue
 		}
 		for _, e := range elems {
 			if i < len(e) && len(e[i].Lo) == 2 && len(e[i].Hi) == 2 {
-				cuts[int(binary.BigEndian.Uint16(e[i].Lo))] = true
-				cuts[int(binary.BigEndian.Uint16(e[i].Hi))+1] = true
+				cuts = append(cuts, int(binary.BigEndian.Uint16(e[i].Lo)), int(binary.BigEndian.Uint16(e[i].Hi))+1)
 			}
 		}
 	}
+	return cuts
 }

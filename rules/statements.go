@@ -66,6 +66,7 @@ func (w *walker) applyNAT(v Verdict) {
 		}
 		if n.Port != 0 {
 			w.pkt.Dport = n.Port
+			w.ports.rewritten = true
 		}
 	}
 	w.natDone = true

@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -54,20 +55,40 @@ func (s valueSet) complement() valueSet {
 	return out
 }
 
+// intersect walks the smaller set and finds its spans in the larger by
+// bisection: a walk narrowed by one port at a time costs the port, not
+// the thousands of ports still left.
 func (s valueSet) intersect(t valueSet) valueSet {
+	if len(s) > len(t) {
+		s, t = t, s
+	}
 	var out valueSet
-	for i, j := 0, 0; i < len(s) && j < len(t); {
-		lo, hi := max(s[i].lo, t[j].lo), min(s[i].hi, t[j].hi)
-		if lo <= hi {
-			out = append(out, span{lo, hi})
-		}
-		if s[i].hi < t[j].hi {
-			i++
-		} else {
-			j++
+	for _, sp := range s {
+		i, _ := slices.BinarySearchFunc(t, sp.lo, func(x span, v uint16) int { return int(x.hi) - int(v) })
+		for ; i < len(t) && t[i].lo <= sp.hi; i++ {
+			out = append(out, span{max(sp.lo, t[i].lo), min(sp.hi, t[i].hi)})
 		}
 	}
 	return out
+}
+
+// removeSubset takes part, a subset of s, out of s in place.
+func (s valueSet) removeSubset(part valueSet) valueSet {
+	for _, p := range part {
+		i, _ := slices.BinarySearchFunc(s, p.lo, func(x span, v uint16) int { return int(x.hi) - int(v) })
+		switch sp := s[i]; {
+		case sp == p:
+			s = slices.Delete(s, i, i+1)
+		case sp.lo == p.lo:
+			s[i].lo = p.hi + 1
+		case sp.hi == p.hi:
+			s[i].hi = p.lo - 1
+		default:
+			s[i].hi = p.lo - 1
+			s = slices.Insert(s, i+1, span{p.hi + 1, sp.hi})
+		}
+	}
+	return s
 }
 
 func (s valueSet) minus(t valueSet) valueSet { return s.intersect(t.complement()) }
@@ -94,4 +115,30 @@ func (s valueSet) String() string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// appendSpan adds a two-byte interval; keys of another size are left out.
+func appendSpan(spans []span, iv Interval) []span {
+	if len(iv.Lo) != 2 || len(iv.Hi) != 2 {
+		return spans
+	}
+	lo, hi := binary.BigEndian.Uint16(iv.Lo), binary.BigEndian.Uint16(iv.Hi)
+	if lo > hi {
+		return spans
+	}
+	return append(spans, span{lo, hi})
+}
+
+// normalize sorts spans and merges those that overlap or touch.
+func normalize(spans []span) valueSet {
+	slices.SortFunc(spans, func(a, b span) int { return int(a.lo) - int(b.lo) })
+	out := spans[:0]
+	for _, sp := range spans {
+		if n := len(out); n > 0 && int(sp.lo) <= int(out[n-1].hi)+1 {
+			out[n-1].hi = max(out[n-1].hi, sp.hi)
+			continue
+		}
+		out = append(out, sp)
+	}
+	return valueSet(out)
 }

@@ -13,21 +13,25 @@ type frame struct {
 }
 
 // runBase runs one base chain to its verdict, Accept, Drop, Reject or
-// Queue, with the rule or policy that gave it.
+// Queue, with the rule or policy that gave it. A walker split off in the
+// middle of the chain resumes where it was (see spawn).
 func (w *walker) runBase(bc baseChain) (v Verdict, by Origin, policy bool) {
-	var stack []frame // return addresses of jumps
-	at := frame{bc.chain, 0}
-	for ; w.steps < w.hc.maxSteps && len(stack) < maxDepth; w.steps++ {
-		if at.next >= len(at.chain.Rules) {
-			if len(stack) == 0 {
+	if w.resumed {
+		w.resumed = false
+	} else {
+		w.at, w.stack = frame{bc.chain, 0}, w.stack[:0] // stack: return addresses of jumps
+	}
+	for ; w.steps < w.hc.maxSteps && len(w.stack) < maxDepth; w.steps++ {
+		if w.at.next >= len(w.at.chain.Rules) {
+			if len(w.stack) == 0 {
 				v, by = w.policy(bc)
 				return v, by, true
 			}
-			at, stack = stack[len(stack)-1], stack[:len(stack)-1]
+			w.at, w.stack = w.stack[len(w.stack)-1], w.stack[:len(w.stack)-1]
 			continue
 		}
-		r := at.chain.Rules[at.next]
-		at.next++
+		r := w.at.chain.Rules[w.at.next]
+		w.at.next++
 		if !w.matches(r) {
 			continue
 		}
@@ -38,19 +42,19 @@ func (w *walker) runBase(bc baseChain) (v Verdict, by Origin, policy bool) {
 		w.step(r.Origin, v.String())
 		switch v.Kind {
 		case Jump, Goto:
-			next := bc.table.Chain(v.Chain) // readers refuse a missing chain
-			if onPath(next, at, stack) {
+			next := w.hc.chain(bc.table, v.Chain) // readers refuse a missing chain
+			if onPath(next, w.at, w.stack) {
 				v, by = w.giveUp(bc)
 				return v, by, false
 			}
 			if next != nil {
 				if v.Kind == Jump {
-					stack = append(stack, at)
+					w.stack = append(w.stack, w.at)
 				}
-				at = frame{next, 0}
+				w.at = frame{next, 0}
 			}
 		case Return:
-			at.next = len(at.chain.Rules) // as if off the chain's end: back to the caller
+			w.at.next = len(w.at.chain.Rules) // as if off the chain's end: back to the caller
 		case DNAT, Redirect, Tproxy:
 			w.applyNAT(v)
 			return Verdict{Kind: Accept}, r.Origin, false
@@ -99,8 +103,35 @@ func (w *walker) endsWalk(v Verdict) bool {
 	return w.decide(unknownDecision("-j " + v.Target))
 }
 
+// trail is the path of a walk so far, last step first: walkers split off
+// share the steps they took together.
+type trail struct {
+	step Step
+	prev *trail
+	n    int
+}
+
+func (t *trail) len() int {
+	if t == nil {
+		return 0
+	}
+	return t.n
+}
+
+// path is the trail in order.
+func (t *trail) path() []Step {
+	if t == nil {
+		return nil
+	}
+	out := make([]Step, t.len())
+	for i := len(out) - 1; t != nil; i, t = i-1, t.prev {
+		out[i] = t.step
+	}
+	return out
+}
+
 func (w *walker) step(o Origin, action string) {
-	w.out.Path = append(w.out.Path, Step{Hook: w.hook, Origin: o, Action: action})
+	w.trail = &trail{Step{Hook: w.hook, Origin: o, Action: action}, w.trail, w.trail.len() + 1}
 }
 
 // verdictOf is the rule's verdict, or the one its verdict map selects.
@@ -126,11 +157,15 @@ func (w *walker) verdictOf(r *Rule) Verdict {
 	return Verdict{}
 }
 
-// matches reports whether every match of r holds. Decidable matches go
+// matches reports whether every match of r holds, once the walk's ports
+// are narrowed to ones r treats alike. Decidable matches go
 // first, so a false one spares forking on the undecidable ones; a rule
 // that only logs behind a rate limit counts as matching, its log marked
 // rate-limited.
 func (w *walker) matches(r *Rule) bool {
+	if w.ports.multi && !w.narrow(r) {
+		return false
+	}
 	var open []*Match
 	for i := range r.Matches {
 		switch m := &r.Matches[i]; w.eval(m) {
