@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"slices"
 
 	"github.com/perimeter-dev/perimeter/exposure/sockets"
@@ -9,11 +10,22 @@ import (
 
 // PredictAll predicts every query in env.
 func PredictAll(rs *rules.Ruleset, env *rules.Env, qs []rules.Query) []PredictionSet {
+	out, _ := PredictAllContext(context.Background(), rs, env, qs)
+	return out
+}
+
+// PredictAllContext is PredictAll, given up with ctx's error once ctx is
+// done.
+func PredictAllContext(ctx context.Context, rs *rules.Ruleset, env *rules.Env, qs []rules.Query) ([]PredictionSet, error) {
 	var out []PredictionSet
 	for _, q := range qs {
-		out = append(out, PredictionSet{Query: q, Predictions: rs.Predict(env, q), Neighbor: rs.NeighborDiscovery(env, q)})
+		preds, err := rs.PredictContext(ctx, env, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, PredictionSet{Query: q, Predictions: preds, Neighbor: rs.NeighborDiscovery(env, q)})
 	}
-	return out
+	return out, nil
 }
 
 // PlanProbes lists, per protocol, the ports worth probing: every

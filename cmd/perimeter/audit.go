@@ -1,13 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/perimeter-dev/perimeter/exposure/probe"
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/report"
 	"github.com/perimeter-dev/perimeter/report/render"
 )
@@ -17,6 +20,7 @@ type auditOptions struct {
 	output       string
 	failOn       string
 	probeResults string
+	remote       *probe.Report // read from probeResults
 	noProbe      bool
 	noBanners    bool
 	allPorts     bool
@@ -82,7 +86,7 @@ func runAudit(cmd *cobra.Command, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	if interrupted(in) {
+	if interrupted(in) || cmd.Context().Err() != nil {
 		return errInterrupted
 	}
 	if worst, ok := a.Worst(); ok && worst >= o.failAt {
@@ -103,10 +107,11 @@ func (o *auditOptions) validate() (report.Packets, error) {
 	if o.mode != string(probe.ModeAuto) && o.mode != string(probe.ModeConnect) && o.mode != string(probe.ModeSyn) {
 		return report.Packets{}, badInput("--mode %q: want auto, connect or syn", o.mode)
 	}
-	if o.probeResults != "" {
-		if _, err := os.Stat(o.probeResults); err != nil {
-			return report.Packets{}, badInput("--probe-results %s: %v", o.probeResults, err)
-		}
+	if o.wait < 0 {
+		return report.Packets{}, badInput("--rate-limit-wait %v: want a duration of 0s or more", o.wait)
+	}
+	if err := o.readRemote(); err != nil {
+		return report.Packets{}, err
 	}
 	p, err := o.packet.packets(true)
 	p.EveryIface, p.AlsoOutsider = true, true
@@ -129,4 +134,34 @@ type findingsError struct{ worst, at report.Severity }
 
 func (e findingsError) Error() string {
 	return fmt.Sprintf("a finding is %s, at or above --fail-on %s", e.worst, e.at)
+}
+
+// readRemote reads --probe-results, before anything of the host is read:
+// bad input fails first.
+func (o *auditOptions) readRemote() error {
+	if o.probeResults == "" {
+		return nil
+	}
+	f, err := os.Open(o.probeResults)
+	if err != nil {
+		return badInput("--probe-results %s: %v", quote.Q(o.probeResults), pathErr(err))
+	}
+	defer f.Close()
+	if o.remote, err = probe.DecodeReport(f); err != nil {
+		return badInput("--probe-results %s: %v", quote.Q(o.probeResults), err)
+	}
+	return nil
+}
+
+// pathErr is what an os call said of a path, without the path and the
+// call (the message names the path once).
+func pathErr(err error) error {
+	var pe *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return errors.New("no such file")
+	case errors.As(err, &pe):
+		return pe.Err
+	}
+	return err
 }

@@ -22,6 +22,9 @@ const corpusDir = "../../../shared/corpus"
 // can run the command in another network namespace.
 func TestMain(m *testing.M) {
 	if os.Getenv("PERIMETER_TEST_MAIN") == "1" {
+		if len(os.Args) > 1 && os.Args[1] == "__lab" {
+			os.Exit(holdLab())
+		}
 		os.Exit(Main())
 	}
 	os.Exit(m.Run())

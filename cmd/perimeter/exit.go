@@ -15,7 +15,8 @@ const (
 	// not foresee (writing the output, say).
 	exitInternal = 4
 	// exitInterrupted follows the shell's 128+SIGINT: Ctrl-C stopped the
-	// command, and what it found so far was printed.
+	// command (probe and audit print what they found so far). SIGTERM
+	// and SIGHUP give 143 and 129 (signalError.code).
 	exitInterrupted = 130
 )
 
@@ -43,9 +44,12 @@ func exitCode(err error) int {
 	var ue usageError
 	var he hostError
 	var fe findingsError
+	var ie interruptedError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &ie):
+		return ie.sig.code()
 	case errors.As(err, &fe):
 		return exitFindings
 	case errors.Is(err, errInterrupted):

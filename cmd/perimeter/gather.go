@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"net/netip"
-	"os"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -32,11 +31,11 @@ func gather(cmd *cobra.Command, o *auditOptions, p report.Packets) (*report.Inpu
 	if err := checkIfaces(p, host); err != nil {
 		return nil, err
 	}
-	readRules(ctx, in, p, host)
+	st := startStatus(cmd.ErrOrStderr())
+	readRules(ctx, in, p, host, st)
+	st.end()
 	readListeners(ctx, in)
-	if err := o.importRemote(in, host); err != nil {
-		return nil, err
-	}
+	o.importRemote(in, host)
 	if !o.noProbe {
 		o.probeLocal(ctx, cmd.ErrOrStderr(), in)
 	}
@@ -51,15 +50,20 @@ func gather(cmd *cobra.Command, o *auditOptions, p report.Packets) (*report.Inpu
 
 // readRules reads every backend's rules and predicts them; without root
 // the rules are unread.
-func readRules(ctx context.Context, in *report.Input, p report.Packets, h *hostinfo.Host) {
+func readRules(ctx context.Context, in *report.Input, p report.Packets, h *hostinfo.Host, st *status) {
+	st.set("reading the host's rules")
 	rs, err := load.Live(ctx)
 	if err != nil {
 		in.Unread = append(in.Unread, unreadRules(err))
 		return
 	}
-	in.Ruleset = rs
-	in.Setting = p.LiveSetting(rs, h)
-	in.Sets = report.PredictAll(rs, in.Setting.Env, in.Setting.Queries)
+	setting := p.LiveSetting(rs, h)
+	sets, err := predictAll(ctx, rs, setting.Env, setting.Queries, st)
+	if err != nil {
+		in.Unread = append(in.Unread, "firewall rules: prediction interrupted")
+		return
+	}
+	in.Ruleset, in.Setting, in.Sets = rs, setting, sets
 	in.Notes = append(in.Notes, rs.Notes...)
 	in.Notes = append(in.Notes, in.Setting.Notes...)
 }
@@ -81,27 +85,18 @@ func readListeners(ctx context.Context, in *report.Input) {
 	in.Notes = append(in.Notes, l.Notes...)
 }
 
-// importRemote reads --probe-results: a probe of one of this host's
-// addresses from elsewhere.
-func (o *auditOptions) importRemote(in *report.Input, h *hostinfo.Host) error {
-	if o.probeResults == "" {
-		return nil
-	}
-	f, err := os.Open(o.probeResults)
-	if err != nil {
-		return badInput("--probe-results: %v", err)
-	}
-	defer f.Close()
-	rep, err := probe.DecodeReport(f)
-	if err != nil {
-		return badInput("--probe-results %s: %v", o.probeResults, err)
+// importRemote adds --probe-results, read by validate: a probe of one of
+// this host's addresses from elsewhere.
+func (o *auditOptions) importRemote(in *report.Input, h *hostinfo.Host) {
+	rep := o.remote
+	if rep == nil {
+		return
 	}
 	iface := ifaceOf(h, rep.Target)
 	if iface == "" {
 		in.Notes = append(in.Notes, fmt.Sprintf("the remote probe went to %s, not an address of this host: its results are shown but not compared with the rules", rep.Target))
 	}
 	in.Vantages = append(in.Vantages, report.Vantage{Name: report.VantageRemote, Report: rep, Iface: iface})
-	return nil
 }
 
 // ifaceOf is the interface that holds address a, or "".

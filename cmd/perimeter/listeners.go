@@ -3,10 +3,12 @@ package main
 import (
 	"errors"
 	"io/fs"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/perimeter-dev/perimeter/exposure/sockets"
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/report/render"
 )
 
@@ -41,7 +43,13 @@ func runListeners(cmd *cobra.Command, o *listenersOptions) error {
 	}
 	l, err := sockets.List(cmd.Context(), sockets.Options{Netns: o.netns})
 	if errors.Is(err, fs.ErrNotExist) && o.netns != "" {
-		return badInput("--netns %q: no such network namespace", o.netns)
+		return badInput("--netns %s: no such network namespace", quote.Q(o.netns))
+	}
+	if errors.Is(err, syscall.EINVAL) && o.netns != "" {
+		return badInput("--netns %s: not a network namespace (give a name from `ip netns` or a path such as /proc/PID/ns/net)", quote.Q(o.netns))
+	}
+	if cmd.Context().Err() != nil {
+		return cmd.Context().Err()
 	}
 	if err != nil {
 		return hostError{err}

@@ -63,7 +63,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"probe", "198.18.0.1", "--source-port", "70000"}, exitUsage, `perimeter: --source-port "70000": want a port from 1 to 65535`},
 		{[]string{"rules", "--source", "198.18.0.7", "--source", "198.18.0.8"}, exitUsage, `perimeter: --source given twice for ipv4 (198.18.0.7 and 198.18.0.8): give one per family`},
 		{[]string{"audit", "--fail-on", "severe"}, exitUsage, `perimeter: --fail-on: severity "severe": want info, low, medium, high or critical`},
-		{[]string{"audit", "--probe-results", "/nonexistent/remote.json"}, exitUsage, `perimeter: --probe-results /nonexistent/remote.json: stat /nonexistent/remote.json: no such file or directory`},
+		{[]string{"audit", "--probe-results", "/nonexistent/remote.json"}, exitUsage, `perimeter: --probe-results "/nonexistent/remote.json": no such file`},
 		{[]string{"rules", "--bogus"}, exitUsage, "perimeter: unknown flag: --bogus"},
 		{[]string{"rules", "--ipset", "x"}, exitUsage, "perimeter: --ipset goes with rule files: the live read lists the host's ipsets itself"},
 		{[]string{"version", "extra"}, exitUsage, `perimeter: accepts 0 arg(s), received 1`},

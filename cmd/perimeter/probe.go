@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/perimeter-dev/perimeter/exposure/probe"
+	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/report/render"
 )
 
@@ -76,6 +79,9 @@ func runProbe(cmd *cobra.Command, o *probeOptions, target string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkTarget(target, addr); err != nil {
+		return err
+	}
 	if isLocalAddr(addr) {
 		opts.TargetNetns = probe.Here // this host: its ICMP counters are ours to read
 	}
@@ -111,7 +117,13 @@ func (o *probeOptions) parse() ([]probe.Job, probe.Options, error) {
 	if o.output != "table" && o.output != "json" {
 		return nil, opts, badInput("--output %q: want table or json", o.output)
 	}
-	if o.wait <= 0 {
+	if err := checkRate("--max-rate", o.maxRate); err != nil {
+		return nil, opts, err
+	}
+	if o.wait < 0 {
+		return nil, opts, badInput("--rate-limit-wait %v: want a duration of 0s or more", o.wait)
+	}
+	if o.wait == 0 {
 		opts.RateLimitWait = -1
 	}
 	if o.source != "" {
@@ -148,7 +160,7 @@ func resolveTarget(ctx context.Context, target string) (netip.Addr, string, erro
 	}
 	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", target)
 	if err != nil || len(addrs) == 0 {
-		return netip.Addr{}, "", badInput("target %q: not an address, and no host of that name: %v", target, err)
+		return netip.Addr{}, "", lookupError(ctx, target, err)
 	}
 	a := addrs[0].Unmap()
 	note := fmt.Sprintf("%s resolved to %s", target, a)
@@ -171,6 +183,83 @@ func isLocalAddr(a netip.Addr) bool {
 	return false
 }
 
+// lookupError tells a name that does not exist (bad input) from a
+// resolver that could not be asked (the host's problem).
+func lookupError(ctx context.Context, target string, err error) error {
+	var de *net.DNSError
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case err == nil:
+		return badInput("target %s: not an address, and the name has no address", quote.Q(target))
+	case errors.As(err, &de) && de.IsNotFound:
+		return badInput("target %s: not an address, and no host has that name", quote.Q(target))
+	case errors.As(err, &de):
+		return hostError{fmt.Errorf("target %s: not an address, and the resolver could not be asked about the name (%s): check /etc/resolv.conf and the network, or give an address", quote.Q(target), de.Err)}
+	}
+	return hostError{fmt.Errorf("target %s: resolve: %w", quote.Q(target), err)}
+}
+
+// checkTarget refuses, in the user's words, a target that names no one
+// host: the unspecified address, a link-local address (perimeter does not
+// probe them), a multicast or broadcast address, the broadcast address
+// of a subnet of this host.
+func checkTarget(given string, a netip.Addr) error {
+	why := ""
+	switch {
+	case a.IsUnspecified():
+		why = "the unspecified address names no host: give the address of the host to probe"
+	case a.Is6() && (a.IsLinkLocalUnicast() || a.Zone() != ""):
+		why = "perimeter does not probe link-local addresses (they need a zone, such as %eth0): give one of the host's global addresses"
+	case a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		why = "a multicast or broadcast address reaches many hosts: probes go to one"
+	}
+	if p, iface, ok := broadcastOf(a); ok {
+		why = fmt.Sprintf("the broadcast address of %s on %s reaches every host there: probes go to one", p, iface)
+	}
+	if why == "" {
+		return nil
+	}
+	return badInput("target %s: %s", quote.Q(given), why)
+}
+
+// broadcastOf finds the local IPv4 subnet whose broadcast address a is.
+func broadcastOf(a netip.Addr) (netip.Prefix, string, bool) {
+	if !a.Is4() {
+		return netip.Prefix{}, "", false
+	}
+	ifaces, _ := net.Interfaces()
+	for _, ifc := range ifaces {
+		addrs, _ := ifc.Addrs()
+		for _, x := range addrs {
+			p, err := netip.ParsePrefix(x.String())
+			if err != nil || !p.Addr().Is4() || p.Bits() >= 31 {
+				continue
+			}
+			if lastAddr(p.Masked()) == a {
+				return p.Masked(), ifc.Name, true
+			}
+		}
+	}
+	return netip.Prefix{}, "", false
+}
+
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) | host
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// checkRate checks a rate flag: 0 is the default, anything else a
+// finite number above 0.
+func checkRate(flag string, r float64) error {
+	if math.IsNaN(r) || math.IsInf(r, 0) || r < 0 {
+		return badInput("%s %v: want a number of packets a second above 0 (or 0, the default: as fast as replies keep up)", flag, r)
+	}
+	return nil
+}
+
 func probeError(err error) error {
 	if errors.Is(err, probe.ErrNoRawSocket) || errors.Is(err, probe.ErrUnsupported) {
 		return hostError{err}
@@ -180,6 +269,9 @@ func probeError(err error) error {
 	}
 	if errors.Is(err, probe.ErrBadTarget) {
 		return usageError{err}
+	}
+	if errors.Is(err, syscall.EACCES) {
+		return usageError{fmt.Errorf("%w (the kernel refuses to send there: a broadcast address, or a local firewall rule on output?)", err)}
 	}
 	return hostError{err}
 }

@@ -2,27 +2,35 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 
 	"github.com/spf13/cobra"
+
+	"github.com/perimeter-dev/perimeter/internal/quote"
 )
 
 // Main runs the command line and returns the process exit code.
 func Main() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := notifyContext(context.Background())
 	defer stop()
 	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }
 
+// run runs one command line. A signal that cancelled ctx decides the
+// outcome, whatever the cancelled work returned. Every error is one
+// printable line.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr, terminal{getenv: os.Getenv})
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if se, ok := interruption(ctx); ok {
+		err = interruptedError{sig: se, partial: errors.Is(err, errInterrupted)}
+	}
 	if err != nil {
-		fmt.Fprintf(stderr, "perimeter: %v\n", err)
+		fmt.Fprintf(stderr, "perimeter: %s\n", quote.Message(err.Error()))
 	}
 	return exitCode(err)
 }

@@ -47,6 +47,7 @@ func addSourceFlags(cmd *cobra.Command, o *sourceOptions) {
 	f.StringArrayVar(&o.files.NftJSON, "nft-json", nil, "read nftables rules from `nft -j list ruleset` output instead of the host (repeatable)")
 	f.StringArrayVar(&o.files.NftText, "nft", nil, "read nftables rules from nft text (`nft list ruleset`, nftables.conf); needs root: it is loaded into a scratch network namespace (repeatable)")
 	f.StringArrayVar(&o.files.IPSets, "ipset", nil, "contents of ipsets, from `ipset save` (repeatable)")
+	f.BoolVar(&o.files.Strict, "strict", false, "an input that holds nothing (an empty rule file, no interface with an address to predict for) is an error (exit 2), not a note")
 }
 
 func runRules(cmd *cobra.Command, o *rulesOptions) error {
@@ -54,7 +55,10 @@ func runRules(cmd *cobra.Command, o *rulesOptions) error {
 	if err != nil {
 		return err
 	}
-	rs, err := o.source.load(cmd.Context())
+	ctx := cmd.Context()
+	st := startStatus(cmd.ErrOrStderr())
+	defer st.end()
+	rs, err := o.source.load(ctx, st)
 	if err != nil {
 		return err
 	}
@@ -62,16 +66,28 @@ func runRules(cmd *cobra.Command, o *rulesOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := o.source.checkQueries(s); err != nil {
+		return err
+	}
 	w := cmd.OutOrStdout()
 	if o.explain != "" {
+		st.end()
 		explain(w, rs, s, port)
 		return nil
 	}
-	r := report.Predictions{Env: s.Env, Sets: report.PredictAll(rs, s.Env, s.Queries), Notes: append(rs.Notes, s.Notes...)}
-	if o.output == "json" {
-		return render.WritePredictionsJSON(w, r)
+	sets, err := predictAll(ctx, rs, s.Env, s.Queries, st)
+	if err != nil {
+		return err
 	}
-	return render.WritePredictionsTable(w, r, o.term.style(w))
+	st.set("writing the output")
+	r := report.Predictions{Env: s.Env, Sets: sets, Notes: append(rs.Notes, s.Notes...)}
+	style := o.term.style(w)
+	return writeAll(ctx, w, st, func(b io.Writer) error {
+		if o.output == "json" {
+			return render.WritePredictionsJSON(b, r)
+		}
+		return render.WritePredictionsTable(b, r, style)
+	})
 }
 
 func (o *rulesOptions) validate() (report.Packets, uint16, error) {

@@ -3,6 +3,7 @@ package probe
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"time"
 )
@@ -134,7 +135,7 @@ func (o Options) withDefaults() Options {
 	if o.Mode == "" {
 		o.Mode = ModeAuto
 	}
-	if o.MaxRate <= 0 {
+	if !(o.MaxRate > 0) || math.IsInf(o.MaxRate, 1) { // NaN too
 		o.MaxRate = DefaultMaxRate
 	}
 	switch {

@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/perimeter-dev/perimeter/internal/jsonerr"
+	"github.com/perimeter-dev/perimeter/internal/quote"
 )
 
 // Schema names the JSON layout of Report; DecodeReport accepts only it.
@@ -62,10 +65,10 @@ func countStates(res []Result) map[State]int {
 func DecodeReport(r io.Reader) (*Report, error) {
 	var rep Report
 	if err := json.NewDecoder(r).Decode(&rep); err != nil {
-		return nil, fmt.Errorf("decode probe report: %w", err)
+		return nil, fmt.Errorf("decode probe report: %w", jsonerr.Describe(nil, err))
 	}
 	if rep.Schema != Schema {
-		return nil, fmt.Errorf("decode probe report: schema %q, want %q", rep.Schema, Schema)
+		return nil, fmt.Errorf("decode probe report: schema %s, want %q (the JSON of perimeter probe --output json)", quote.Q(rep.Schema), Schema)
 	}
 	return &rep, nil
 }

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/vishvananda/netns"
+
+	"github.com/perimeter-dev/perimeter/internal/child"
 )
 
 // netnsDir is where ip(8) keeps named namespaces.
@@ -317,7 +319,7 @@ func (l *Lab) Run(ctx context.Context, ns string, stdin io.Reader, name string, 
 // command and carries its stderr.
 func (l *Lab) runHost(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, l.sys.ip, args...)
+	cmd := child.Command(ctx, l.sys.ip, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, &stdout, &stderr
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {

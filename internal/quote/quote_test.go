@@ -79,3 +79,13 @@ func TestError(t *testing.T) {
 		t.Error("Error(nil) is not nil")
 	}
 }
+
+func TestMessage(t *testing.T) {
+	long := "parse f:1: bad: " + strings.Repeat("x", 10<<10)
+	if got := Message(long); len(got) > MaxMessage+3 || !strings.HasSuffix(got, "...") {
+		t.Errorf("Message(long) is %d bytes: %.40s...", len(got), got)
+	}
+	if got := Message("open a\nb: \x1b[2J"); got != `open a\nb: \x1b[2J` {
+		t.Errorf("Message = %s", got)
+	}
+}

@@ -169,12 +169,13 @@ func wrapLine(s string, width int) []string {
 	var lines []string
 	line := ""
 	for _, word := range strings.Fields(s) {
-		for utf8.RuneCountInString(word) > width {
+		if utf8.RuneCountInString(word) > width {
 			if line != "" {
 				lines, line = append(lines, line), ""
 			}
-			r := []rune(word)
-			lines, word = append(lines, string(r[:width])), string(r[width:])
+			var pieces []string
+			pieces, word = breakWord(word, width)
+			lines = append(lines, pieces...)
 		}
 		switch {
 		case line == "":
@@ -186,6 +187,17 @@ func wrapLine(s string, width int) []string {
 		}
 	}
 	return append(lines, line)
+}
+
+// breakWord cuts a word longer than width into lines of width runes and
+// the rest, in one pass (a 1 MB word must not cost its square).
+func breakWord(word string, width int) ([]string, string) {
+	r := []rune(word)
+	var lines []string
+	for len(r) > width {
+		lines, r = append(lines, string(r[:width])), r[width:]
+	}
+	return lines, string(r)
 }
 
 // writeText writes s after prefix, wrapped to the style's width with the

@@ -72,7 +72,7 @@ func ParseIPSets(r io.Reader) (IPSets, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("ipsets: %w", err)
+		return nil, fmt.Errorf("ipsets: %w", scanError(err))
 	}
 	return sets, nil
 }

@@ -138,12 +138,30 @@ func TestSetNotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"ipset unknown: contents unknown (pass --ipset FILE)",
+		"ipset unknown: contents unknown: not among the sets of the --ipset files (allow4, bm, gone, icmpsvc, ifs and 10 more)",
 		"ipset bm: members time out; evaluated as listed",
 		"ipset macs: hash:mac members the model cannot hold; kept undecided",
 	}
 	if strings.Join(rs.Notes, "\n") != strings.Join(want, "\n") {
 		t.Errorf("notes:\n%s", strings.Join(rs.Notes, "\n"))
+	}
+}
+
+// TestUnknownSetNote: the note says why a set's contents are unknown, and
+// asks for --ipset only when none was given.
+func TestUnknownSetNote(t *testing.T) {
+	for _, c := range []struct {
+		opts Options
+		want string
+	}{
+		{Options{}, "ipset x: contents unknown (pass --ipset FILE)"},
+		{Options{IPSets: IPSets{}}, "ipset x: contents unknown: the --ipset files hold no set"},
+		{Options{IPSets: IPSets{"a": {}, "b": {}}}, "ipset x: contents unknown: not among the sets of the --ipset files (a, b)"},
+		{Options{IPSets: IPSets{"a": {}}, Backend: rules.BackendIptablesNft}, "ipset x: not among the host's ipsets; kept undecided"},
+	} {
+		if got := unknownSetNote("x", c.opts); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.opts, got, c.want)
+		}
 	}
 }
 
@@ -185,7 +203,7 @@ func TestParseIPSetsErrors(t *testing.T) {
 		"create a hash:foo\n":                                 `parse ipsets:1: unknown set type "hash:foo": "create a hash:foo"`,
 		"create a hash:ip\nadd a 198.18.0.1,22\n":             `parse ipsets:2: element "198.18.0.1,22" does not fit hash:ip: "add a 198.18.0.1,22"`,
 		"create a hash:ip\nadd a host.example\n":              `parse ipsets:2: host name "host.example": only numeric addresses are supported: "add a host.example"`,
-		"create a hash:ip,port\nadd a 198.18.0.1,tcp:99999\n": `parse ipsets:2: bad port "99999": "add a 198.18.0.1,tcp:99999"`,
+		"create a hash:ip,port\nadd a 198.18.0.1,tcp:99999\n": `parse ipsets:2: bad port "99999" (want a number from 0 to 65535 or a service name): "add a 198.18.0.1,tcp:99999"`,
 		"create a hash:ip\nadd a 198.18.0.1 bogus\n":          `parse ipsets:2: unknown element option "bogus": "add a 198.18.0.1 bogus"`,
 		"swap a b\n":                      `parse ipsets:1: unknown command "swap": "swap a b"`,
 		"create a hash:ip family inet7\n": `parse ipsets:1: unknown family "inet7": "create a hash:ip family inet7"`,

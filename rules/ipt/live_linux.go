@@ -15,6 +15,7 @@ import (
 
 	"github.com/coreos/go-iptables/iptables"
 
+	"github.com/perimeter-dev/perimeter/internal/child"
 	"github.com/perimeter-dev/perimeter/rules"
 )
 
@@ -152,7 +153,7 @@ func kernelOrder(names []string) []string {
 // ipsetSave reads the host's sets with `ipset save`.
 func ipsetSave(ctx context.Context) (IPSets, error) {
 	var out, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, "ipset", "save")
+	cmd := child.Command(ctx, "ipset", "save")
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
 		msg, _, _ := strings.Cut(stderr.String(), "\n")

@@ -67,7 +67,8 @@ func lineError(file string, line int, text string, err error) error {
 // naming the table; the nft reader reads such tables.
 var ErrIncompatible = errors.New("incompatible with iptables (it holds native nftables rules): read it with the nft reader")
 
-// maxLine bounds a line; iptables-restore's own limit is far lower.
+// maxLine bounds a line (the README states it); iptables-restore's own
+// limit is far lower.
 const maxLine = 1 << 20
 
 // Parse reads iptables-save (or ip6tables-save) output: every *table
@@ -167,9 +168,18 @@ func (p *parser) read(r io.Reader, line func(string, int) error) error {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return lineError(p.src, n+1, "", err)
+		return lineError(p.src, n+1, "", scanError(err))
 	}
 	return nil
+}
+
+// scanError says what a scanner's error means to the user: a line over
+// the bound is named with the bound.
+func scanError(err error) error {
+	if errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Errorf("line longer than %d MiB, the most perimeter reads in one line (is this an iptables-save or ipset save text?)", maxLine>>20)
+	}
+	return err
 }
 
 func (p *parser) finish() *rules.Ruleset {

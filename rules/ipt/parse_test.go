@@ -251,7 +251,7 @@ func TestParseErrors(t *testing.T) {
 		{"host name", "*filter\n-A INPUT -s pxe.example.org -j ACCEPT\nCOMMIT\n",
 			`parse f.v4:2: host name "pxe.example.org": only numeric addresses are supported: "-A INPUT -s pxe.example.org -j ACCEPT"`},
 		{"bad port", "*filter\n-A INPUT -p tcp --dport 99999 -j ACCEPT\nCOMMIT\n",
-			`parse f.v4:2: tcp: bad port "99999": "-A INPUT -p tcp --dport 99999 -j ACCEPT"`},
+			`parse f.v4:2: tcp: bad port "99999" (want a number from 0 to 65535 or a service name): "-A INPUT -p tcp --dport 99999 -j ACCEPT"`},
 		{"bad range", "*filter\n-A INPUT -p tcp --dport 30:20 -j ACCEPT\nCOMMIT\n",
 			`parse f.v4:2: tcp: bad port range "30:20": min > max: "-A INPUT -p tcp --dport 30:20 -j ACCEPT"`},
 		{"missing argument", "*filter\n-A INPUT -s\nCOMMIT\n",

@@ -3,6 +3,7 @@ package ipt
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -23,7 +24,7 @@ func buildSet(r *ruleLine, e *ext) error {
 	s := r.opts.IPSets[name]
 	if s == nil {
 		r.add(rules.Opaque(text))
-		r.note(fmt.Sprintf("ipset %s: contents unknown (pass --ipset FILE)", name))
+		r.note(unknownSetNote(name, *r.opts))
 		return nil
 	}
 	sm := setMatcher{sets: r.opts.IPSets, fam: r.fam, flags: flags, returnNomatch: returnNomatch}
@@ -248,4 +249,27 @@ func step(k []byte, d int) []byte {
 		}
 	}
 	return out
+}
+
+// unknownSetNote says why a set's contents are unknown: no contents were
+// given, or the ones given do not name it.
+func unknownSetNote(name string, opts Options) string {
+	switch {
+	case opts.IPSets == nil:
+		return fmt.Sprintf("ipset %s: contents unknown (pass --ipset FILE)", name)
+	case opts.Backend != "" && opts.Backend != rules.BackendIptablesFile:
+		return fmt.Sprintf("ipset %s: not among the host's ipsets; kept undecided", name)
+	case len(opts.IPSets) == 0:
+		return fmt.Sprintf("ipset %s: contents unknown: the --ipset files hold no set", name)
+	}
+	return fmt.Sprintf("ipset %s: contents unknown: not among the sets of the --ipset files (%s)", name, setNames(opts.IPSets))
+}
+
+// setNames lists a few of the sets' names, sorted.
+func setNames(sets IPSets) string {
+	names := slices.Sorted(maps.Keys(sets))
+	if len(names) > 5 {
+		return strings.Join(names[:5], ", ") + fmt.Sprintf(" and %d more", len(names)-5)
+	}
+	return strings.Join(names, ", ")
 }

@@ -205,7 +205,7 @@ func parsePort(s string) (uint16, error) {
 	}
 	n, err := strconv.ParseUint(s, 10, 16)
 	if err != nil || !isNumber(s) {
-		return 0, fmt.Errorf("bad port %s", quote.Q(s))
+		return 0, fmt.Errorf("bad port %s (want a number from 0 to 65535 or a service name)", quote.Q(s))
 	}
 	return uint16(n), nil
 }

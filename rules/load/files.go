@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
-	"os"
+	"strings"
 
 	"github.com/perimeter-dev/perimeter/rules"
 	"github.com/perimeter-dev/perimeter/rules/ipt"
@@ -20,6 +19,12 @@ type Files struct {
 	NftJSON       []string // `nft -j list ruleset`
 	NftText       []string // `nft list ruleset`, nftables.conf
 	IPSets        []string // `ipset save`, the contents the iptables files' sets hold
+	// Strict makes an input that holds no rules an error; otherwise it
+	// is a note.
+	Strict bool
+	// Progress, when set, is told how far the reading of each file is
+	// (size is 0 when unknown: a pipe).
+	Progress func(name string, read, size int64)
 }
 
 // Empty tells whether no rule file is named (ipset files alone are not
@@ -44,8 +49,8 @@ func (f Files) Read(ctx context.Context) (*rules.Ruleset, error) {
 
 // readIPTables reads the iptables-save files of each family in order, as
 // iptables-restore --noflush would load them one after another.
-func (f Files) readIPTables(_ context.Context, rs *rules.Ruleset) error {
-	sets, err := f.readIPSets()
+func (f Files) readIPTables(ctx context.Context, rs *rules.Ruleset) error {
+	sets, err := f.readIPSets(ctx)
 	if err != nil {
 		return err
 	}
@@ -54,19 +59,21 @@ func (f Files) readIPTables(_ context.Context, rs *rules.Ruleset) error {
 		if len(paths) == 0 {
 			continue
 		}
-		part, err := parseIPTables(paths, ipt.Options{Family: fam, Backend: rules.BackendIptablesFile, IPSets: sets})
+		part, err := f.parseIPTables(ctx, paths, ipt.Options{Family: fam, Backend: rules.BackendIptablesFile, IPSets: sets})
 		if err != nil {
 			return err
 		}
-		rs.Merge(part)
+		if err := f.merge(rs, part, paths...); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func parseIPTables(paths []string, opts ipt.Options) (*rules.Ruleset, error) {
+func (f Files) parseIPTables(ctx context.Context, paths []string, opts ipt.Options) (*rules.Ruleset, error) {
 	var inputs []ipt.Input
 	for _, p := range paths {
-		file, err := open(p)
+		file, err := f.open(ctx, p)
 		if err != nil {
 			return nil, err
 		}
@@ -74,24 +81,23 @@ func parseIPTables(paths []string, opts ipt.Options) (*rules.Ruleset, error) {
 		inputs = append(inputs, ipt.Input{Name: p, R: file})
 	}
 	rs, err := ipt.ParseMany(opts, inputs...)
-	if err != nil {
-		return nil, badInput(err)
-	}
-	return rs, nil
+	return rs, readError(ctx, err)
 }
 
-func (f Files) readNftJSON(_ context.Context, rs *rules.Ruleset) error {
+func (f Files) readNftJSON(ctx context.Context, rs *rules.Ruleset) error {
 	for _, p := range f.NftJSON {
-		file, err := open(p)
+		file, err := f.open(ctx, p)
 		if err != nil {
 			return err
 		}
 		part, err := nft.ParseJSON(file, nft.Options{Source: p})
 		file.Close()
 		if err != nil {
-			return badInput(fmt.Errorf("%s: %w", p, err))
+			return readError(ctx, fmt.Errorf("%s: %w", p, err))
 		}
-		rs.Merge(part)
+		if err := f.merge(rs, part, p); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -101,34 +107,38 @@ func (f Files) readNftJSON(_ context.Context, rs *rules.Ruleset) error {
 // exactly.
 func (f Files) readNftText(ctx context.Context, rs *rules.Ruleset) error {
 	for _, p := range f.NftText {
-		file, err := open(p)
+		file, err := f.open(ctx, p)
 		if err != nil {
 			return err
 		}
 		part, err := nft.ReadText(ctx, file, nft.Options{Source: p})
 		file.Close()
 		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
 		case errors.Is(err, nft.ErrPermission):
 			return fmt.Errorf("%s: %w", p, err)
 		case err != nil:
 			return badInput(fmt.Errorf("%s: %w", p, err))
 		}
-		rs.Merge(part)
+		if err := f.merge(rs, part, p); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-func (f Files) readIPSets() (ipt.IPSets, error) {
+func (f Files) readIPSets(ctx context.Context) (ipt.IPSets, error) {
 	var all ipt.IPSets
 	for _, path := range f.IPSets {
-		file, err := open(path)
+		file, err := f.open(ctx, path)
 		if err != nil {
 			return nil, err
 		}
 		sets, err := ipt.ParseIPSets(file)
 		file.Close()
 		if err != nil {
-			return nil, badInput(fmt.Errorf("%s: %w", path, err))
+			return nil, readError(ctx, fmt.Errorf("%s: %w", path, err))
 		}
 		if all == nil {
 			all = ipt.IPSets{}
@@ -138,13 +148,38 @@ func (f Files) readIPSets() (ipt.IPSets, error) {
 	return all, nil
 }
 
-func open(path string) (*os.File, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, badInput(fmt.Errorf("open %s: no such file", path))
+// merge adds part, read from paths, to rs. An input that holds no table
+// is said, in a note or (Strict) as an error: it is never silently a
+// host without a firewall.
+func (f Files) merge(rs, part *rules.Ruleset, paths ...string) error {
+	if len(part.Tables) == 0 {
+		names := strings.Join(paths, ", ")
+		if f.Strict {
+			return badInput(fmt.Errorf("%s: no rules read (the input holds no table; --strict)", names))
+		}
+		part.Notes = append(part.Notes, fmt.Sprintf("%s: no rules read (the input holds no table): predicted as a host without a firewall", names))
 	}
-	if err != nil {
-		return nil, badInput(fmt.Errorf("open %s: %w", path, err))
+	rs.Merge(part)
+	return nil
+}
+
+// readError is a reader's error: the context's when it was cancelled,
+// else bad input.
+func readError(ctx context.Context, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
 	}
-	return f, nil
+	return badInput(err)
+}
+
+// open opens a file for a reader, reporting its progress.
+func (f Files) open(ctx context.Context, path string) (*ctxFile, error) {
+	file, err := open(ctx, path)
+	if err == nil && f.Progress != nil {
+		file.progress = func(read, size int64) { f.Progress(path, read, size) }
+	}
+	return file, err
 }

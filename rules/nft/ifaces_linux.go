@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+
+	"github.com/perimeter-dev/perimeter/internal/child"
 )
 
 // nft resolves "iif", "oif" and netdev "device" names to interfaces when it
@@ -67,6 +69,8 @@ func addInterfaces(ctx context.Context, names []string) {
 	}
 	for i, name := range names {
 		peer := fmt.Sprintf("perim%d", i)
-		_ = exec.CommandContext(ctx, ip, "link", "add", name, "type", "veth", "peer", "name", peer).Run()
+		cmd := child.Command(ctx, ip, "link", "add", name, "type", "veth", "peer", "name", peer)
+		child.DieWithThread(cmd) // the scratch namespace's locked thread
+		_ = cmd.Run()
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/perimeter-dev/perimeter/internal/jsonerr"
 	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
@@ -28,17 +29,12 @@ func ParseJSON(r io.Reader, opts Options) (*rules.Ruleset, error) {
 	if len(data) > maxJSON {
 		return nil, errors.New("parse json: input too large")
 	}
-	var doc struct {
-		Nftables []map[string]json.RawMessage `json:"nftables"`
-	}
-	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("parse json: %w", quote.Error(err))
-	}
-	if doc.Nftables == nil {
-		return nil, errors.New(`parse json: no "nftables" array`)
+	objs, err := topObjects(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse json: %w", err)
 	}
 	p := &jsonParser{tables: map[tableKey]*jsonTable{}}
-	for i, obj := range doc.Nftables {
+	for i, obj := range objs {
 		if err := p.object(obj); err != nil {
 			return nil, fmt.Errorf("parse json: object %d: %w", i+1, err)
 		}
@@ -102,7 +98,7 @@ func (p *jsonParser) object(obj map[string]json.RawMessage) error {
 		case "add", "create", "insert":
 			var inner map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &inner); err != nil {
-				return quote.Error(err)
+				return fmt.Errorf("%s is %s, want an object", quote.Q(key), jsonerr.Kind(raw))
 			}
 			if err := p.object(inner); err != nil {
 				return err
@@ -138,7 +134,10 @@ func (p *jsonParser) object(obj map[string]json.RawMessage) error {
 func decodeNum(raw json.RawMessage, v any) error {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
-	return quote.Error(d.Decode(v))
+	if err := d.Decode(v); err != nil {
+		return jsonerr.Describe(raw, err)
+	}
+	return nil
 }
 
 type jsonObjHead struct {
@@ -251,6 +250,9 @@ func (p *jsonParser) rule(raw json.RawMessage) error {
 	ch := t.chains[r.Chain]
 	if ch == nil {
 		return fmt.Errorf("rule in unknown chain %s %s %s", r.Family, quote.Q(r.Table), quote.Q(r.Chain))
+	}
+	if err := checkValues(r.Expr); err != nil {
+		return fmt.Errorf("rule %d in %s %s %s: %w", r.Handle, r.Family, quote.Q(r.Table), quote.Q(r.Chain), err)
 	}
 	t.rules = append(t.rules, jsonRule{chain: ch, handle: r.Handle, comment: r.Comment, expr: r.Expr})
 	return nil

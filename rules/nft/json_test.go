@@ -160,7 +160,24 @@ func TestParseJSONErrors(t *testing.T) {
 	cases := []struct {
 		name, doc, want string
 	}{
-		{"not json", `{"nftables": [`, "parse json: unexpected end of JSON input"},
+		{"not json", `{"nftables": [`, "parse json: line 1: the JSON ends too soon"},
+		{"nftables a number", `{"nftables":5}`, `parse json: "nftables" is a number, want an array of objects`},
+		{"an array", `[1,2,3]`, `parse json: the document is an array, want an object {"nftables": [...]}`},
+		{"an object a number", `{"nftables":[1]}`, `parse json: object 1 of "nftables" is a number, want an object`},
+		{"family a number", `{"nftables":[{"table":{"family":5}}]}`, `parse json: object 1: "family" is a number, want a string`},
+		{"add a string", `{"nftables":[{"add":"x"}]}`, `parse json: object 1: "add" is a string, want an object`},
+		{"port over 65535", oneRule("inet", dport("70000")), `rule 4 in inet "t" "c": tcp dport 70000: not a port (want a whole number from 0 to 65535)`},
+		{"negative port", oneRule("inet", dport("-1")), `tcp dport -1: not a port`},
+		{"fractional port", oneRule("inet", dport("22.5")), `tcp dport 22.5: not a port`},
+		{"port in words", oneRule("inet", dport(`"twenty-two"`)), `tcp dport "twenty-two": not a port (want a whole number from 0 to 65535 or a service name)`},
+		{"port 1e30", oneRule("inet", dport("1e30")), `tcp dport 1e30: not a port`},
+		{"port range", oneRule("inet", dport(`{"set":[22,{"range":[80,70000]}]}`)), `tcp dport 70000: not a port`},
+		{"prefix length 99", oneRule("ip", `{"match":{"op":"==","left":{"payload":{"protocol":"ip","field":"saddr"}},"right":{"prefix":{"addr":"10.0.0.0","len":99}}}}`),
+			`ip saddr 10.0.0.0/99: not a prefix (want a length from 0 to 32)`},
+		{"prefix length in a set", oneRule("ip6", `{"match":{"op":"==","left":{"payload":{"protocol":"ip6","field":"daddr"}},"right":{"set":[{"prefix":{"addr":"2001:db8::","len":129}}]}}}`),
+			`ip6 daddr 2001:db8::/129: not a prefix (want a length from 0 to 128)`},
+		{"ICMP type 300", oneRule("ip", `{"match":{"op":"==","left":{"payload":{"protocol":"icmp","field":"type"}},"right":300}}`),
+			`icmp type 300: not an ICMP type (want a whole number from 0 to 255)`},
 		{"no array", `{"tables": []}`, `parse json: no "nftables" array`},
 		{"unknown family", `{"nftables":[{"table":{"family":"decnet","name":"t"}}]}`, `parse json: object 1: unknown family "decnet"`},
 		{"rule of no chain", `{"nftables":[{"table":{"family":"ip","name":"t"}},
@@ -175,8 +192,8 @@ func TestParseJSONErrors(t *testing.T) {
 		{"BEL and NUL in a chain", `{"nftables":[{"table":{"family":"ip","name":"t"}},
 			{"rule":{"family":"ip","table":"t","chain":"\u0007\u0000","expr":[]}}]}`, `rule in unknown chain ip "t" "\a\x00"`},
 		{"60 KB chain name", oneRule("ip", `{"goto":{"target":"`+strings.Repeat(`\u001b`, 10<<10)+`"}}`), `jumps to unknown chain "\x1b\x1b`},
-		{"60 KB number", fmt.Sprintf(`{"nftables":[{"chain":{"family":"ip","table":"t","name":"c","handle":%s}}]}`, huge), "parse json: object 1: json: cannot unmarshal number 999"},
-		{"60 KB of junk", `{"nftables": [` + strings.Repeat("\x07", 60<<10), "parse json: invalid character"},
+		{"60 KB number", fmt.Sprintf(`{"nftables":[{"chain":{"family":"ip","table":"t","name":"c","handle":%s}}]}`, huge), `parse json: object 1: "handle" is a number 99999999999999999999..., want a whole number from 0`},
+		{"60 KB of junk", `{"nftables": [` + strings.Repeat("\x07", 60<<10), `parse json: line 1: not JSON: invalid character '\a' looking for beginning of value`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -192,6 +209,22 @@ func TestParseJSONErrors(t *testing.T) {
 				t.Errorf("not one short printable line: %d bytes: %.300q", len(msg), msg)
 			}
 		})
+	}
+}
+
+// dport is a match of tcp dport against the JSON literal v.
+func dport(v string) string {
+	return `{"match":{"op":"==","left":{"payload":{"protocol":"tcp","field":"dport"}},"right":` + v + `}}`
+}
+
+// TestParseJSONEmpty: a document that holds nothing is an empty ruleset,
+// not an error (the loader says it read nothing).
+func TestParseJSONEmpty(t *testing.T) {
+	for _, doc := range []string{"", " \n", `{"nftables":[]}`, `{"nftables":[{"metainfo":{"version":"1.0.6"}}]}`} {
+		rs, err := ParseJSON(strings.NewReader(doc), Options{})
+		if err != nil || len(rs.Tables) != 0 {
+			t.Errorf("%q: %v, %d tables; want none and no error", doc, err, len(rs.Tables))
+		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/perimeter-dev/perimeter/internal/child"
 	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/rules"
 )
@@ -74,8 +75,10 @@ func startTexts(ctx context.Context, fd int, opts Options) <-chan map[RuleRef]st
 // agree: it may change while it is dumped piece by piece.
 func readStable(ctx context.Context, fd int) (*Objects, error) {
 	for try := 0; ; try++ {
-		o, stable, err := readOnce(fd)
+		o, stable, err := readOnce(ctx, fd)
 		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
 		case err != nil:
 			return nil, err
 		case stable:
@@ -122,12 +125,13 @@ func nsFd(fd int) (int, error) {
 	return self, nil
 }
 
-func readOnce(fd int) (*Objects, bool, error) {
-	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: fd})
+func readOnce(ctx context.Context, fd int) (*Objects, bool, error) {
+	conn, stop, err := dial(ctx, fd)
 	if err != nil {
 		return nil, false, fmt.Errorf("netlink: %w", err)
 	}
 	defer conn.Close()
+	defer stop()
 	gen, err := generation(conn)
 	if err != nil {
 		return nil, false, err
@@ -149,7 +153,7 @@ func readOnce(fd int) (*Objects, bool, error) {
 		o.Rules, err = dumpRules(conn)
 		rulesErr <- err
 	}()
-	elemErr := readElements(fd, o.Sets)
+	elemErr := readElements(ctx, fd, o.Sets)
 	if err := errors.Join(<-rulesErr, elemErr); err != nil {
 		return nil, false, err
 	}
@@ -172,6 +176,18 @@ func listTables(fd int) ([]*nftables.Table, error) {
 	return ts, nil
 }
 
+// dial connects to nftables in the namespace fd. Until stop is called,
+// cancelling ctx sets a deadline in the past, which ends a read under way
+// at once: a dump of a large ruleset takes seconds.
+func dial(ctx context.Context, fd int) (conn *netlink.Conn, stop func() bool, err error) {
+	conn, err = netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: fd})
+	if err != nil {
+		return nil, nil, err
+	}
+	stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	return conn, stop, nil
+}
+
 // permission explains the error of a read the process may not do.
 func permission(err error) error {
 	if errors.Is(err, unix.EPERM) || errors.Is(err, os.ErrPermission) {
@@ -183,13 +199,13 @@ func permission(err error) error {
 // readElements reads the elements of every set, over a few connections
 // at once: a ruleset of thousands of rules has thousands of anonymous
 // sets, each its own request.
-func readElements(fd int, sets []*Set) error {
+func readElements(ctx context.Context, fd int, sets []*Set) error {
 	const workers = 4
 	jobs := make(chan *Set)
 	errs := make(chan error, workers)
 	for range min(workers, len(sets)) {
 		go func() {
-			errs <- elementsWorker(fd, jobs)
+			errs <- elementsWorker(ctx, fd, jobs)
 		}()
 	}
 	var err error
@@ -218,14 +234,15 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func elementsWorker(fd int, jobs <-chan *Set) error {
-	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: fd})
+func elementsWorker(ctx context.Context, fd int, jobs <-chan *Set) error {
+	conn, stop, err := dial(ctx, fd)
 	if err != nil {
 		for range jobs {
 		}
 		return fmt.Errorf("list set elements: %w", err)
 	}
 	defer conn.Close()
+	defer stop()
 	var first error
 	for s := range jobs {
 		if first != nil {
@@ -410,7 +427,8 @@ func ruleTexts(ctx context.Context, fd int, nft string) map[RuleRef]string {
 	return parseListing(out)
 }
 
-// nftCommand runs nft with args and returns its standard output.
+// nftCommand runs nft with args and returns its standard output. It must
+// run on a goroutine locked to its thread, as every caller does.
 func nftCommand(ctx context.Context, nft string, stdin []byte, args ...string) ([]byte, error) {
 	if nft == "" {
 		p, err := exec.LookPath("nft")
@@ -419,14 +437,17 @@ func nftCommand(ctx context.Context, nft string, stdin []byte, args ...string) (
 		}
 		nft = p
 	}
-	cmd := exec.CommandContext(ctx, nft, args...)
+	cmd := child.Command(ctx, nft, args...)
+	child.DieWithThread(cmd) // callers run it on a locked thread (inNetNS, InScratchNetNS)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if stdin != nil {
 		cmd.Stdin = bytes.NewReader(stdin)
 	}
-	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		return nil, fmt.Errorf("nft %s: %w: %s", args[0], err, quote.Q(string(bytes.TrimSpace(stderr.Bytes()))))
 	}
 	return stdout.Bytes(), nil
