@@ -107,7 +107,9 @@ func (p Packets) liveIfaces(h *hostinfo.Host, f rules.Family, s *Setting) []stri
 	case len(p.Ifaces) > 0:
 		return p.Ifaces
 	case p.EveryIface:
-		return defaultFirst(h.OutsideIfaces(v6), h.DefaultIface(v6))
+		if ifaces := defaultFirst(h.OutsideIfaces(v6), h.DefaultIface(v6)); len(ifaces) > 0 {
+			return ifaces
+		}
 	case h.DefaultIface(v6) != "":
 		return []string{h.DefaultIface(v6)}
 	}

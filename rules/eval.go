@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
@@ -75,7 +76,16 @@ type hookChains struct {
 	// chains indexes each table's chains by name, for jumps: kube-proxy
 	// tables hold tens of thousands.
 	chains map[*Table]map[string]*Chain
+	// ctx, when set, stops walks once done: one walk of a large ruleset
+	// takes a while.
+	ctx context.Context
 }
+
+// checkSteps is how many steps of a walk go between two looks at the
+// context.
+const checkSteps = 4096
+
+func (hc *hookChains) cancelled() bool { return hc.ctx != nil && hc.ctx.Err() != nil }
 
 // chain is t's chain of that name, or nil.
 func (hc *hookChains) chain(t *Table, name string) *Chain {

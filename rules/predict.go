@@ -35,6 +35,7 @@ func (rs *Ruleset) Predict(env *Env, q Query) []PortPrediction {
 // PredictContext is Predict, given up with ctx's error once ctx is done.
 func (rs *Ruleset) PredictContext(ctx context.Context, env *Env, q Query) ([]PortPrediction, error) {
 	hc := rs.hookChains(q.Family)
+	hc.ctx = ctx
 	p := Packet{Family: q.Family, Proto: q.Proto, Src: q.Src, Dst: q.Dst, Sport: q.Sport, InIface: q.InIface}
 	classes := classesOf(rs.cuts(q.Family, FieldDport, FieldCtOrigDport))
 	results, err := hc.evaluatePorts(ctx, p, env, classes)
@@ -43,6 +44,9 @@ func (rs *Ruleset) PredictContext(ctx context.Context, env *Env, q Query) ([]Por
 	}
 	var out []PortPrediction
 	for i, res := range results {
+		if i%checkEvery == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		c := classes[i]
 		if n := len(out); n > 0 && out[n-1].Result.signature() == res.signature() {
 			out[n-1].To = c.To

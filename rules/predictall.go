@@ -90,11 +90,11 @@ func (hc *hookChains) walkPorts(ctx context.Context, p Packet, env *Env, assume 
 	for {
 		w.runIn()
 		ends = append(ends, w)
+		if (len(pending) == 0 || len(ends)%checkEvery == 0) && ctx.Err() != nil {
+			return nil, ctx.Err() // the walks may have been given up
+		}
 		if len(pending) == 0 {
 			return ends, nil
-		}
-		if len(ends)%checkEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
 		}
 		w, pending = pending[len(pending)-1], pending[:len(pending)-1]
 	}

@@ -22,6 +22,9 @@ func (w *walker) runBase(bc baseChain) (v Verdict, by Origin, policy bool) {
 		w.at, w.stack = frame{bc.chain, 0}, w.stack[:0] // stack: return addresses of jumps
 	}
 	for ; w.steps < w.hc.maxSteps && len(w.stack) < maxDepth; w.steps++ {
+		if w.steps%checkSteps == 0 && w.hc.cancelled() {
+			break // the caller gives the walk up
+		}
 		if w.at.next >= len(w.at.chain.Rules) {
 			if len(w.stack) == 0 {
 				v, by = w.policy(bc)

@@ -23,6 +23,7 @@ type auditOptions struct {
 	remote       *probe.Report // read from probeResults
 	noProbe      bool
 	noBanners    bool
+	strict       bool
 	allPorts     bool
 	mode         string
 	wait         time.Duration
@@ -60,6 +61,7 @@ usage or input, 3 the host could not be read at all, 4 an internal error.`,
 	f.StringVar(&o.failOn, "fail-on", "high", "exit 1 when a finding is at least this severe: info, low, medium, high, critical")
 	f.StringVar(&o.probeResults, "probe-results", "", "JSON of `perimeter probe --output json` run against this host from another machine (the remote vantage)")
 	f.BoolVar(&o.noProbe, "no-probe", false, "do not probe: rules and sockets only")
+	f.BoolVar(&o.strict, "strict", false, "a host that leaves nothing to predict (no interface with an address) is an error (exit 2), not a note")
 	f.BoolVar(&o.noBanners, "no-banners", false, "do not connect to open TCP ports to read their banners")
 	f.BoolVar(&o.allPorts, "all-ports", false, "probe all 65,535 ports of each protocol, not only the ports the rules and sockets make worth probing")
 	f.StringVar(&o.mode, "mode", "auto", "TCP probe mode: auto (raw SYN as root, else connect), connect or syn")

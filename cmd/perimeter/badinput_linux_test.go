@@ -44,6 +44,8 @@ func TestBadInputsAsRoot(t *testing.T) {
 		{"no address", []string{"unshare", "--net", "--", "BIN"}, []string{"rules"}, exitOK, "", "ipv4 skipped: no interface has an IPv4 address"},
 		{"no address strict", []string{"unshare", "--net", "--", "BIN"}, []string{"rules", "--strict"}, exitUsage,
 			"perimeter: nothing to predict (--strict): ipv4 skipped: no interface has an IPv4 address (give --in-interface and --destination); ipv6 skipped: no interface has an IPv6 address (give --in-interface and --destination)", ""},
+		{"audit no address strict", []string{"unshare", "--net", "--", "BIN"}, []string{"audit", "--strict", "--no-probe"}, exitUsage,
+			"perimeter: nothing to predict (--strict): ipv4 skipped: no interface has an IPv4 address (give --in-interface and --destination); ipv6 skipped: no interface has an IPv6 address (give --in-interface and --destination)", ""},
 		{"subnet broadcast", []string{"ip", "netns", "exec", ns, "BIN"}, []string{"probe", "198.18.30.255"}, exitUsage,
 			`perimeter: target "198.18.30.255": the broadcast address of 198.18.30.0/24 on d0 reaches every host there: probes go to one`, ""},
 		{"resolver unreachable", []string{"unshare", "--net", "--", "BIN"}, []string{"probe", "perimeter-test.invalid"}, exitHost,

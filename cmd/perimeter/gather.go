@@ -34,6 +34,11 @@ func gather(cmd *cobra.Command, o *auditOptions, p report.Packets) (*report.Inpu
 	st := startStatus(cmd.ErrOrStderr())
 	readRules(ctx, in, p, host, st)
 	st.end()
+	if o.strict && in.Setting != nil {
+		if err := requireQueries(in.Setting); err != nil {
+			return nil, err
+		}
+	}
 	readListeners(ctx, in)
 	o.importRemote(in, host)
 	if !o.noProbe {

@@ -51,6 +51,7 @@ func interrupt(t *testing.T, wrap []string, sig syscall.Signal, delay time.Durat
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	waitOpened(cmd.Process.Pid, args)
 	time.Sleep(delay)
 	start := time.Now()
 	if err := cmd.Process.Signal(sig); err != nil {
@@ -80,6 +81,27 @@ func interrupt(t *testing.T, wrap []string, sig syscall.Signal, delay time.Durat
 	return r
 }
 
+// waitOpened waits, at most 5 s, until process pid has opened the regular
+// file args name, if any: by then it has set up its signal handling, so a
+// signal sent soon after lands in the reading, not in the start-up.
+func waitOpened(pid int, args []string) {
+	var file string
+	for _, a := range args {
+		if fi, err := os.Stat(a); err == nil && fi.Mode().IsRegular() {
+			file, _ = filepath.Abs(a)
+		}
+	}
+	fds := fmt.Sprintf("/proc/%d/fd", pid)
+	for deadline := time.Now().Add(5 * time.Second); file != "" && time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		entries, _ := os.ReadDir(fds)
+		for _, e := range entries {
+			if target, _ := os.Readlink(filepath.Join(fds, e.Name())); target == file {
+				return
+			}
+		}
+	}
+}
+
 // check asserts the exit code, the time to exit, one line on stderr that
 // starts with msg, and no process left behind.
 func (r interruptRun) check(t *testing.T, code int, msg string) {
@@ -87,6 +109,7 @@ func (r interruptRun) check(t *testing.T, code int, msg string) {
 	if r.code != code {
 		t.Errorf("exit %d, want %d (stderr %.300q)", r.code, code, r.stderr)
 	}
+	t.Logf("exited %v after the signal", r.took.Round(time.Millisecond))
 	if r.took > time.Second {
 		t.Errorf("exited %v after the signal, want at most 1s", r.took.Round(time.Millisecond))
 	}

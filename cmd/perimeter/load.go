@@ -44,7 +44,15 @@ func (o *sourceOptions) load(ctx context.Context, st *status) (*rules.Ruleset, e
 // checkQueries: with --strict, a setting that leaves nothing to predict
 // (no interface with an address) is an error, not a note.
 func (o *sourceOptions) checkQueries(s *report.Setting) error {
-	if !o.files.Strict || len(s.Queries) > 0 {
+	if !o.files.Strict {
+		return nil
+	}
+	return requireQueries(s)
+}
+
+// requireQueries is --strict's check of a setting: something to predict.
+func requireQueries(s *report.Setting) error {
+	if len(s.Queries) > 0 {
 		return nil
 	}
 	why := "no family and protocol to predict"

@@ -61,7 +61,7 @@ func writeHeader(w io.Writer, style Style, h report.Header) {
 		field("rules", "not read (see below)")
 	}
 	field("interfaces", ifacesLine(h.Host.Ifaces))
-	field("predicted", queriesLine(h.Queries))
+	field("predicted", queriesLine(h.Queries, h.RulesRead))
 	field("listeners", fmt.Sprintf("%d sockets", h.Listeners))
 	field("vantages", vantagesLine(h.Vantages))
 	if h.Environment != nil {
@@ -116,12 +116,16 @@ func ifacesLine(ifaces map[string][]netip.Addr) string {
 	return strings.Join(parts, "; ")
 }
 
-func queriesLine(qs []report.QueryInfo) string {
+func queriesLine(qs []report.QueryInfo, rulesRead bool) string {
 	var parts []string
 	for _, q := range qs {
 		parts = append(parts, fmt.Sprintf("%s from %s via %s to %s", q.Family, q.Source, q.Iface, q.Dest))
 	}
-	if len(parts) == 0 {
+	switch {
+	case len(parts) > 0:
+	case rulesRead:
+		return "nothing (see the notes)"
+	default:
 		return "nothing (no rules read)"
 	}
 	return strings.Join(parts, "; ")
