@@ -74,10 +74,10 @@ func TestBadInputsAsRoot(t *testing.T) {
 	}
 }
 
-// runBinary runs the command line wrap (BIN: this test binary, standing
-// in for perimeter; nil: BIN alone) with args after it.
-func runBinary(t testing.TB, wrap []string, args ...string) (stdout, stderr string, code int, took time.Duration) {
-	t.Helper()
+// binaryCmd is the command line wrap (BIN: this test binary, standing in
+// for perimeter; nil: BIN alone) with args after it, writing to the
+// buffers it returns.
+func binaryCmd(wrap []string, args ...string) (cmd *exec.Cmd, stdout, stderr *bytes.Buffer) {
 	if wrap == nil {
 		wrap = []string{"BIN"}
 	}
@@ -86,10 +86,18 @@ func runBinary(t testing.TB, wrap []string, args ...string) (stdout, stderr stri
 		argv = append(argv, strings.ReplaceAll(a, "BIN", os.Args[0]))
 	}
 	argv = append(argv, args...)
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd = exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "PERIMETER_TEST_MAIN=1", "COLUMNS=100")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	stdout, stderr = new(bytes.Buffer), new(bytes.Buffer)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	return cmd, stdout, stderr
+}
+
+// runBinary runs the command line wrap (BIN: this test binary, standing
+// in for perimeter; nil: BIN alone) with args after it.
+func runBinary(t testing.TB, wrap []string, args ...string) (stdout, stderr string, code int, took time.Duration) {
+	t.Helper()
+	cmd, out, errOut := binaryCmd(wrap, args...)
 	start := time.Now()
 	err := cmd.Run()
 	took = time.Since(start)

@@ -36,18 +36,7 @@ type interruptRun struct {
 func interrupt(t *testing.T, wrap []string, sig syscall.Signal, delay time.Duration, args ...string) interruptRun {
 	t.Helper()
 	subreaper(t)
-	if wrap == nil {
-		wrap = []string{"BIN"}
-	}
-	var argv []string
-	for _, a := range wrap {
-		argv = append(argv, strings.ReplaceAll(a, "BIN", os.Args[0]))
-	}
-	argv = append(argv, args...)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "PERIMETER_TEST_MAIN=1", "COLUMNS=100")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
+	cmd, out, errOut := binaryCmd(wrap, args...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -69,38 +69,48 @@ func fieldDomain(left any) (string, domain, bool) {
 	return "", domain{}, false
 }
 
-// checkRight checks every literal of a right-hand side: a value, a list,
-// an anonymous set, a range or a set element. Named sets ("@x") and
-// expressions it does not know are left to the translator.
+// checkRight checks every literal of a right-hand side: a value, or
+// those of a list, an anonymous set, a range or a set element. Named sets
+// ("@x") and expressions it does not know are left to the translator.
 func checkRight(dom domain, v any) error {
-	if dom.bits > 0 {
-		return checkPrefixes(dom.bits, v)
-	}
-	switch x := v.(type) {
-	case json.Number:
-		return dom.checkNumber(x.String())
-	case float64:
-		return dom.checkNumber(fmt.Sprint(x))
-	case string:
-		return dom.checkString(x)
-	case []any:
-		for _, e := range x {
-			if err := checkRight(dom, e); err != nil {
+	return eachLiteral(v, dom.checkLiteral)
+}
+
+// eachLiteral calls f on every literal of v, looking into lists,
+// anonymous sets, ranges and set elements.
+func eachLiteral(v any, f func(any) error) error {
+	if list, ok := v.([]any); ok {
+		for _, e := range list {
+			if err := eachLiteral(e, f); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	k, x, ok := single(v)
-	if !ok {
-		return nil
-	}
-	switch k {
-	case "set", "range":
-		return checkRight(dom, x)
-	case "elem":
+	switch {
+	case ok && (k == "set" || k == "range"):
+		return eachLiteral(x, f)
+	case ok && k == "elem":
 		m, _ := x.(map[string]any)
-		return checkRight(dom, m["val"])
+		return eachLiteral(m["val"], f)
+	}
+	return f(v)
+}
+
+// checkLiteral checks one literal: a number or name of the domain, or an
+// address prefix's length.
+func (d domain) checkLiteral(v any) error {
+	if d.bits > 0 {
+		return checkPrefix(d.bits, v)
+	}
+	switch x := v.(type) {
+	case json.Number:
+		return d.checkNumber(x.String())
+	case float64:
+		return d.checkNumber(fmt.Sprint(x))
+	case string:
+		return d.checkString(x)
 	}
 	return nil
 }
@@ -141,37 +151,20 @@ func (d domain) symHint() string {
 	return ""
 }
 
-// checkPrefixes checks the length of every prefix of an address match:
-// one, or those of a list or an anonymous set.
-func checkPrefixes(bits int, v any) error {
-	if list, ok := v.([]any); ok {
-		for _, e := range list {
-			if err := checkPrefixes(bits, e); err != nil {
-				return err
-			}
-		}
+// checkPrefix checks the length of an address prefix.
+func checkPrefix(bits int, v any) error {
+	k, x, ok := single(v)
+	if !ok || k != "prefix" {
 		return nil
 	}
-	k, x, ok := single(v)
+	m, _ := x.(map[string]any)
+	n, ok := m["len"].(json.Number)
 	if !ok {
 		return nil
 	}
-	switch k {
-	case "set":
-		return checkPrefixes(bits, x)
-	case "elem":
-		m, _ := x.(map[string]any)
-		return checkPrefixes(bits, m["val"])
-	case "prefix":
-		m, _ := x.(map[string]any)
-		n, ok := m["len"].(json.Number)
-		if !ok {
-			return nil
-		}
-		if l, err := n.Int64(); err != nil || l < 0 || l > int64(bits) {
-			addr, _ := m["addr"].(string)
-			return fmt.Errorf("%s/%s: not a prefix (want a length from 0 to %d)", quote.Line(addr), quote.Line(n.String()), bits)
-		}
+	if l, err := n.Int64(); err != nil || l < 0 || l > int64(bits) {
+		addr, _ := m["addr"].(string)
+		return fmt.Errorf("%s/%s: not a prefix (want a length from 0 to %d)", quote.Line(addr), quote.Line(n.String()), bits)
 	}
 	return nil
 }
