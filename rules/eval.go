@@ -81,11 +81,28 @@ type hookChains struct {
 	ctx context.Context
 }
 
-// checkSteps is how many steps of a walk go between two looks at the
-// context.
-const checkSteps = 4096
+// How often a prediction looks at its context: every checkSteps steps of
+// a walk, after every walk, every checkEvery classes.
+const (
+	checkSteps = 4096
+	checkEvery = 64
+)
 
-func (hc *hookChains) cancelled() bool { return hc.ctx != nil && hc.ctx.Err() != nil }
+// err is the context's error, once it is done.
+func (hc *hookChains) err() error {
+	if hc.ctx == nil {
+		return nil
+	}
+	return hc.ctx.Err()
+}
+
+// errEvery is err at every checkEvery-th class i.
+func (hc *hookChains) errEvery(i int) error {
+	if i%checkEvery != 0 {
+		return nil
+	}
+	return hc.err()
+}
 
 // chain is t's chain of that name, or nil.
 func (hc *hookChains) chain(t *Table, name string) *Chain {
@@ -180,8 +197,8 @@ type walker struct {
 	at      frame
 	stack   []frame
 	resumed bool
-	// ports is the set of destination ports a walk of a whole port space
-	// stands for (see portset.go); nil for one packet.
+	// ports are the destination ports a walk of the whole port space
+	// stands for (see portset.go); its set is nil for one packet.
 	ports portSet
 	// acceptRule and acceptPolicy are the last rule and the last policy
 	// that accepted the packet in a base chain.

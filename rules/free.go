@@ -132,22 +132,32 @@ func (w *walker) freeHolds(m *Match, at int) (holds valueSet, exact bool) {
 	if m.Mask != nil {
 		return nil, false
 	}
-	others := slicesWithout(m.Fields, at)
-	keys, ok, unknown := w.keys(others)
+	holds, _, unknown := w.valuesAt(m.Fields, m.Elems, at)
 	if unknown {
 		return nil, false
 	}
-	var ivs []Interval
-	for _, e := range m.Elems {
-		if len(e) == len(m.Fields) && ok && elemContains(slicesWithout(e, at), keys) {
-			ivs = append(ivs, e[at])
-		}
-	}
-	holds = setOfIntervals(ivs)
 	if m.Negate {
 		holds = holds.complement()
 	}
 	return holds, true
+}
+
+// valuesAt is the set of values of the two-byte field at index at for
+// which an element of elems holds, the other fields taking the packet's
+// values; ok and unknown are the other fields' (empty when one does not
+// apply to the packet).
+func (w *walker) valuesAt(fields []Field, elems []Elem, at int) (values valueSet, ok, unknown bool) {
+	keys, ok, unknown := w.keys(slicesWithout(fields, at))
+	if unknown || !ok {
+		return nil, ok, unknown
+	}
+	var ivs []Interval
+	for _, e := range elems {
+		if len(e) == len(fields) && (len(e) == 1 || elemContains(slicesWithout(e, at), keys)) {
+			ivs = append(ivs, e[at])
+		}
+	}
+	return setOfIntervals(ivs), true, false
 }
 
 func slicesWithout[T any](s []T, i int) []T {

@@ -20,7 +20,7 @@ import (
 // portSet is the destination ports a walk stands for.
 type portSet struct {
 	set     valueSet
-	classes []portClass // every class of the prediction, in order
+	classes portClasses // every class of the prediction
 	// multi is set while set spans more than one class.
 	multi bool
 	// rewritten is set once NAT gave the packet a port of its own: the
@@ -43,24 +43,32 @@ func (w *walker) setPorts(s valueSet) {
 	w.cache[FieldCtOrigDport].valid = false
 }
 
-// classAt is the index of the class holding port.
-func (ps *portSet) classAt(port uint16) int {
-	i, _ := slices.BinarySearchFunc(ps.classes, port, func(c portClass, p uint16) int { return int(c.To) - int(p) })
+// portClasses are the classes of a prediction, in order.
+type portClasses []portClass
+
+// index is the index of the class holding port.
+func (cs portClasses) index(port uint16) int {
+	i, _ := slices.BinarySearchFunc(cs, port, func(c portClass, p uint16) int { return int(c.To) - int(p) })
 	return i
 }
 
-func (ps *portSet) oneClass(s valueSet) bool {
-	c := ps.classes[ps.classAt(s[0].lo)]
-	return len(s) == 1 && s[0].hi == c.To
+// of is the class holding port, as a set.
+func (cs portClasses) of(port uint16) valueSet {
+	c := cs[cs.index(port)]
+	return valueSet{{c.From, c.To}}
 }
 
-// eachClass calls f with the index of every class in s.
-func (ps *portSet) eachClass(s valueSet, f func(int)) {
+// each calls f with the index of every class in s.
+func (cs portClasses) each(s valueSet, f func(int)) {
 	for _, sp := range s {
-		for i := ps.classAt(sp.lo); i < len(ps.classes) && ps.classes[i].From <= sp.hi; i++ {
+		for i := cs.index(sp.lo); i < len(cs) && cs[i].From <= sp.hi; i++ {
 			f(i)
 		}
 	}
+}
+
+func (ps *portSet) oneClass(s valueSet) bool {
+	return len(s) == 1 && s[0] == ps.classes.of(s[0].lo)[0]
 }
 
 // readsPorts reports whether f reads the walk's port set.
@@ -148,19 +156,17 @@ func (w *walker) narrowVMap(vm *VMap) {
 // narrowNAT splits off the class a NAT's port starts: its packets keep
 // their port, so the NAT may leave them unchanged.
 func (w *walker) narrowNAT(v Verdict) {
-	if (v.Kind != DNAT && v.Kind != Redirect && v.Kind != Tproxy) || v.NAT == nil || v.NAT.Port == 0 || w.ports.rewritten {
+	if !natVerdict(v) || w.ports.rewritten {
 		return
 	}
-	c := w.ports.classes[w.ports.classAt(v.NAT.Port)]
-	if c.From == v.NAT.Port && w.ports.set.contains(c.From) {
-		w.divide(valueSet{{c.From, c.To}})
+	if c := w.ports.classes.of(v.NAT.Port); c[0].lo == v.NAT.Port && w.ports.set.contains(c[0].lo) {
+		w.divide(c)
 	}
 }
 
 // peel keeps the walk's first class.
 func (w *walker) peel() {
-	c := w.ports.classes[w.ports.classAt(w.ports.set[0].lo)]
-	w.keep(valueSet{{c.From, c.To}})
+	w.keep(w.ports.classes.of(w.ports.set[0].lo))
 }
 
 // divide splits the walk's ports into part and the rest: the walker goes
@@ -224,31 +230,11 @@ func (w *walker) portHolds(fields []Field, elems []Elem, masked bool) (valueSet,
 			return nil, portsPeel
 		}
 	}
-	if len(fields) == 1 {
-		return w.oneFieldHolds(elems), portsSplit
-	}
-	keys, ok, unknown := w.keys(slicesWithout(fields, at))
+	holds, ok, unknown := w.valuesAt(fields, elems, at)
 	if unknown || !ok {
 		return nil, portsNone
 	}
-	var spans []span
-	for _, e := range elems {
-		if len(e) == len(fields) && elemContains(slicesWithout(e, at), keys) {
-			spans = appendSpan(spans, e[at])
-		}
-	}
-	return normalize(spans), portsSplit
-}
-
-// oneFieldHolds is the set of ports elems of a one-field match cover.
-func (w *walker) oneFieldHolds(elems []Elem) valueSet {
-	var spans []span
-	for _, e := range elems {
-		if len(e) == 1 {
-			spans = appendSpan(spans, e[0])
-		}
-	}
-	return normalize(spans)
+	return holds, portsSplit
 }
 
 func (w *walker) rulePortReads(r *Rule) bool {

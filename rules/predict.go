@@ -38,14 +38,14 @@ func (rs *Ruleset) PredictContext(ctx context.Context, env *Env, q Query) ([]Por
 	hc.ctx = ctx
 	p := Packet{Family: q.Family, Proto: q.Proto, Src: q.Src, Dst: q.Dst, Sport: q.Sport, InIface: q.InIface}
 	classes := classesOf(rs.cuts(q.Family, FieldDport, FieldCtOrigDport))
-	results, err := hc.evaluatePorts(ctx, p, env, classes)
+	results, err := hc.evaluatePorts(p, env, classes)
 	if err != nil {
 		return nil, err
 	}
 	var out []PortPrediction
 	for i, res := range results {
-		if i%checkEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := hc.errEvery(i); err != nil {
+			return nil, err
 		}
 		c := classes[i]
 		if n := len(out); n > 0 && out[n-1].Result.signature() == res.signature() {
@@ -65,25 +65,31 @@ type portClass struct{ From, To uint16 }
 // every range, and the one after its last.
 func (rs *Ruleset) cuts(f Family, fields ...Field) []int {
 	cuts := []int{0}
+	rs.eachRule(f, func(r *Rule) { cuts = ruleCuts(r, fields, cuts) })
+	return cuts
+}
+
+// eachRule calls fn with every rule of a table that sees family f, netdev
+// tables included.
+func (rs *Ruleset) eachRule(f Family, fn func(*Rule)) {
 	for _, t := range rs.Tables {
 		if !t.Family.Sees(f) && t.Family != FamilyNetdev {
 			continue
 		}
 		for _, c := range t.Chains {
 			for _, r := range c.Rules {
-				cuts = ruleCuts(r, fields, cuts)
+				fn(r)
 			}
 		}
 	}
-	return cuts
 }
 
 // classesOf splits 0..65535 at the cuts.
-func classesOf(cuts []int) []portClass {
+func classesOf(cuts []int) portClasses {
 	starts := slices.DeleteFunc(cuts, func(s int) bool { return s > 0xffff })
 	slices.Sort(starts)
 	starts = slices.Compact(starts)
-	classes := make([]portClass, len(starts))
+	classes := make(portClasses, len(starts))
 	for i, s := range starts {
 		end := 0xffff
 		if i+1 < len(starts) {

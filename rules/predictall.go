@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"context"
 	"slices"
 	"strings"
 )
@@ -15,7 +14,7 @@ type portTask struct {
 // evaluatePorts is, for every class, what evaluate gives its first port.
 // Each combination of undecided matches is walked once for all the ports
 // it concerns, in the order evaluate would follow it for each of them.
-func (hc *hookChains) evaluatePorts(ctx context.Context, p Packet, env *Env, classes []portClass) ([]Result, error) {
+func (hc *hookChains) evaluatePorts(p Packet, env *Env, classes portClasses) ([]Result, error) {
 	results := make([]Result, len(classes))
 	queue := hc.firstTasks(p, classes)
 	for len(queue) > 0 {
@@ -25,7 +24,7 @@ func (hc *hookChains) evaluatePorts(ctx context.Context, p Packet, env *Env, cla
 		if len(ports) == 0 {
 			continue
 		}
-		ends, err := hc.walkPorts(ctx, p, env, t.assume, ports, classes)
+		ends, err := hc.walkPorts(p, env, t.assume, ports, classes)
 		if err != nil {
 			return nil, err
 		}
@@ -34,8 +33,8 @@ func (hc *hookChains) evaluatePorts(ctx context.Context, p Packet, env *Env, cla
 	}
 	memo := hc.newReplyMemo()
 	for i := range results {
-		if i%checkEvery == 0 && ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := hc.errEvery(i); err != nil {
+			return nil, err
 		}
 		pc := p
 		pc.Dport = classes[i].From
@@ -47,13 +46,9 @@ func (hc *hookChains) evaluatePorts(ctx context.Context, p Packet, env *Env, cla
 	return results, nil
 }
 
-// checkEvery is how many walks, or classes, go between two looks at the
-// context: a walk is at most a few times the rules long.
-const checkEvery = 64
-
 // firstTasks walks all ports at once; a packet without ports has no port
-// to tell apart, and is walked class by class as before.
-func (hc *hookChains) firstTasks(p Packet, classes []portClass) []portTask {
+// to tell apart, and is walked class by class.
+func (hc *hookChains) firstTasks(p Packet, classes portClasses) []portTask {
 	if p.hasPorts() {
 		return []portTask{{assume: map[string]bool{}, ports: valueSet{{0, 0xffff}}}} // a walk's own: it changes in place
 	}
@@ -66,10 +61,9 @@ func (hc *hookChains) firstTasks(p Packet, classes []portClass) []portTask {
 
 // admit drops the classes that already have all the outcomes a result
 // holds, marking their results truncated.
-func admit(ports valueSet, classes []portClass, results []Result) valueSet {
-	ps := portSet{classes: classes}
+func admit(ports valueSet, classes portClasses, results []Result) valueSet {
 	var spans []span
-	ps.eachClass(ports, func(i int) {
+	classes.each(ports, func(i int) {
 		if len(results[i].Outcomes) == maxRuns {
 			results[i].Truncated = true
 			return
@@ -81,7 +75,7 @@ func admit(ports valueSet, classes []portClass, results []Result) valueSet {
 
 // walkPorts walks ports under assume, splitting where rules tell them
 // apart; it returns the finished walkers, whose ports partition ports.
-func (hc *hookChains) walkPorts(ctx context.Context, p Packet, env *Env, assume map[string]bool, ports valueSet, classes []portClass) ([]*walker, error) {
+func (hc *hookChains) walkPorts(p Packet, env *Env, assume map[string]bool, ports valueSet, classes portClasses) ([]*walker, error) {
 	var pending, ends []*walker
 	w := new(walker)
 	w.reset(hc, p, env, assume)
@@ -89,10 +83,10 @@ func (hc *hookChains) walkPorts(ctx context.Context, p Packet, env *Env, assume 
 	w.setPorts(ports)
 	for {
 		w.runIn()
-		ends = append(ends, w)
-		if (len(pending) == 0 || len(ends)%checkEvery == 0) && ctx.Err() != nil {
-			return nil, ctx.Err() // the walks may have been given up
+		if err := hc.err(); err != nil {
+			return nil, err // the walk may have been given up half-way
 		}
+		ends = append(ends, w)
 		if len(pending) == 0 {
 			return ends, nil
 		}
@@ -101,9 +95,9 @@ func (hc *hookChains) walkPorts(ctx context.Context, p Packet, env *Env, assume 
 }
 
 // record adds each walk's outcome to the results of its classes.
-func record(ends []*walker, classes []portClass, results []Result) {
+func record(ends []*walker, classes portClasses, results []Result) {
 	for _, w := range ends {
-		w.ports.eachClass(w.ports.set, func(i int) {
+		classes.each(w.ports.set, func(i int) {
 			o := w.out
 			if !w.ports.rewritten {
 				o.Dport = classes[i].From

@@ -1,6 +1,9 @@
 package rules
 
-import "net/netip"
+import (
+	"net/netip"
+	"slices"
+)
 
 // Replies differ from class to class only where a rule on their way out
 // tells the class's port apart: as their source port, or as conntrack's
@@ -8,7 +11,7 @@ import "net/netip"
 // such rule tells apart once.
 type replyMemo struct {
 	hc      *hookChains
-	classes []portClass // of the ports as the replies' rules see them; nil: no memo
+	classes portClasses // of the ports as the replies' rules see them; nil: no memo
 	memo    map[replyKey][2]*Reply
 }
 
@@ -37,8 +40,7 @@ func (m *replyMemo) replies(o *Outcome, p Packet, env *Env) {
 		m.hc.replies(o, p, env)
 		return
 	}
-	ps := portSet{classes: m.classes}
-	k := replyKey{dst: o.Dst, port: ps.classAt(o.Dport), origPort: ps.classAt(p.Dport), sport: o.Sport,
+	k := replyKey{dst: o.Dst, port: m.classes.index(o.Dport), origPort: m.classes.index(p.Dport), sport: o.Sport,
 		verdict: o.Verdict.String(), outIface: o.OutIface, forwarded: o.Forwarded}
 	if r, ok := m.memo[k]; ok {
 		o.Answer, o.Refusal = r[0], r[1]
@@ -51,30 +53,11 @@ func (m *replyMemo) replies(o *Outcome, p Packet, env *Env) {
 // masksPorts reports whether a rule of a table that sees f reads one of
 // fields through a mask.
 func (rs *Ruleset) masksPorts(f Family, fields ...Field) bool {
-	for _, t := range rs.Tables {
-		if !t.Family.Sees(f) && t.Family != FamilyNetdev {
-			continue
+	masks := false
+	rs.eachRule(f, func(r *Rule) {
+		for _, m := range r.Matches {
+			masks = masks || m.Mask != nil && slices.ContainsFunc(m.Fields, func(g Field) bool { return slices.Contains(fields, g) })
 		}
-		for _, c := range t.Chains {
-			for _, r := range c.Rules {
-				for _, mt := range r.Matches {
-					if mt.Mask != nil && readsAny(mt.Fields, fields) {
-						return true
-					}
-				}
-			}
-		}
-	}
-	return false
-}
-
-func readsAny(have, want []Field) bool {
-	for _, f := range have {
-		for _, w := range want {
-			if f == w {
-				return true
-			}
-		}
-	}
-	return false
+	})
+	return masks
 }

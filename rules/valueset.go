@@ -19,13 +19,11 @@ var allValues = valueSet{{0, 0xffff}}
 // setOfIntervals is the set the two-byte intervals cover; keys of another
 // size are left out.
 func setOfIntervals(ivs []Interval) valueSet {
-	var s valueSet
+	var spans []span
 	for _, iv := range ivs {
-		if len(iv.Lo) == 2 && len(iv.Hi) == 2 {
-			s = s.union(valueSet{{binary.BigEndian.Uint16(iv.Lo), binary.BigEndian.Uint16(iv.Hi)}})
-		}
+		spans = appendSpan(spans, iv)
 	}
-	return s
+	return normalize(spans)
 }
 
 func (s valueSet) contains(v uint16) bool {

@@ -22,7 +22,7 @@ func (w *walker) runBase(bc baseChain) (v Verdict, by Origin, policy bool) {
 		w.at, w.stack = frame{bc.chain, 0}, w.stack[:0] // stack: return addresses of jumps
 	}
 	for ; w.steps < w.hc.maxSteps && len(w.stack) < maxDepth; w.steps++ {
-		if w.steps%checkSteps == 0 && w.hc.cancelled() {
+		if w.steps%checkSteps == 0 && w.hc.err() != nil {
 			break // the caller gives the walk up
 		}
 		if w.at.next >= len(w.at.chain.Rules) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/perimeter-dev/perimeter/exposure/hostinfo"
 	"github.com/perimeter-dev/perimeter/exposure/probe"
 	"github.com/perimeter-dev/perimeter/internal/quote"
 	"github.com/perimeter-dev/perimeter/report/render"
@@ -214,41 +215,13 @@ func checkTarget(given string, a netip.Addr) error {
 	case a.IsMulticast() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		why = "a multicast or broadcast address reaches many hosts: probes go to one"
 	}
-	if p, iface, ok := broadcastOf(a); ok {
+	if p, iface, ok := hostinfo.BroadcastOf(a); ok {
 		why = fmt.Sprintf("the broadcast address of %s on %s reaches every host there: probes go to one", p, iface)
 	}
 	if why == "" {
 		return nil
 	}
 	return badInput("target %s: %s", quote.Q(given), why)
-}
-
-// broadcastOf finds the local IPv4 subnet whose broadcast address a is.
-func broadcastOf(a netip.Addr) (netip.Prefix, string, bool) {
-	if !a.Is4() {
-		return netip.Prefix{}, "", false
-	}
-	ifaces, _ := net.Interfaces()
-	for _, ifc := range ifaces {
-		addrs, _ := ifc.Addrs()
-		for _, x := range addrs {
-			p, err := netip.ParsePrefix(x.String())
-			if err != nil || !p.Addr().Is4() || p.Bits() >= 31 {
-				continue
-			}
-			if lastAddr(p.Masked()) == a {
-				return p.Masked(), ifc.Name, true
-			}
-		}
-	}
-	return netip.Prefix{}, "", false
-}
-
-func lastAddr(p netip.Prefix) netip.Addr {
-	b := p.Addr().As4()
-	host := uint32(1)<<(32-p.Bits()) - 1
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) | host
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
 // checkRate checks a rate flag: 0 is the default, anything else a

@@ -108,29 +108,61 @@ func (h *Host) FirstAddr(iface string, v6 bool) (netip.Addr, bool) {
 
 // readAddrs lists the interfaces' addresses and IPv4 broadcast addresses.
 func readAddrs() (map[string][]netip.Addr, []netip.Addr, error) {
-	ifaces, err := net.Interfaces()
+	addrs := map[string][]netip.Addr{}
+	var bcast []netip.Addr
+	err := eachPrefix(func(iface string, p netip.Prefix) bool {
+		addrs[iface] = append(addrs[iface], p.Addr())
+		if b, ok := broadcast(p); ok {
+			bcast = append(bcast, b)
+		}
+		return true
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	addrs := map[string][]netip.Addr{}
-	var bcast []netip.Addr
+	return addrs, bcast, nil
+}
+
+// BroadcastOf finds the subnet of this host, and its interface, whose
+// IPv4 broadcast address a is.
+func BroadcastOf(a netip.Addr) (subnet netip.Prefix, iface string, ok bool) {
+	_ = eachPrefix(func(name string, p netip.Prefix) bool {
+		if b, isB := broadcast(p); isB && b == a {
+			subnet, iface, ok = p.Masked(), name, true
+		}
+		return !ok
+	})
+	return subnet, iface, ok
+}
+
+// eachPrefix calls f with every address of every interface, with its
+// prefix, until f returns false.
+func eachPrefix(f func(iface string, p netip.Prefix) bool) error {
+	ifaces, err := net.Interfaces()
+	if err != nil {
+		return err
+	}
 	for _, ifc := range ifaces {
 		list, err := ifc.Addrs()
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		for _, a := range list {
-			p, ok := prefixOf(a)
-			if !ok {
-				continue
-			}
-			addrs[ifc.Name] = append(addrs[ifc.Name], p.Addr())
-			if p.Addr().Is4() && p.Bits() < 31 {
-				bcast = append(bcast, lastAddr(p))
+			if p, ok := prefixOf(a); ok && !f(ifc.Name, p) {
+				return nil
 			}
 		}
 	}
-	return addrs, bcast, nil
+	return nil
+}
+
+// broadcast is the IPv4 broadcast address of p's subnet; /31 and /32
+// have none.
+func broadcast(p netip.Prefix) (netip.Addr, bool) {
+	if !p.Addr().Is4() || p.Bits() >= 31 {
+		return netip.Addr{}, false
+	}
+	return lastAddr(p), true
 }
 
 func prefixOf(a net.Addr) (netip.Prefix, bool) {
