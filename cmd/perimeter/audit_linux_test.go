@@ -21,9 +21,11 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/perimeter-dev/perimeter/exposure/probe"
 	"github.com/perimeter-dev/perimeter/exposure/sandbox"
 	"github.com/perimeter-dev/perimeter/exposure/sandbox/labtest"
 	"github.com/perimeter-dev/perimeter/report"
+	"github.com/perimeter-dev/perimeter/rules"
 )
 
 // labFindings are the findings the lab host must give, as "id proto
@@ -228,4 +230,53 @@ func stderrOf(err error) string {
 		return string(ee.Stderr)
 	}
 	return ""
+}
+
+// TestAuditPacesStatedLimits: a range whose RSTs a limit rule holds back
+// is paced by the audit's local probe at the rate the rules state, from
+// the start: every port of it closed, none unknown or stealth, and the
+// notes say so. (The RSTs come back in over lo: only an established
+// connection's packets pass the drop policy.)
+func TestAuditPacesStatedLimits(t *testing.T) {
+	lab := labtest.NewTestLab(t, sandbox.Config{})
+	if err := lab.Listen("tcp", []uint16{22}); err != nil {
+		t.Fatal(err)
+	}
+	ruleset := `table inet t {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		ct state established,related accept
+		tcp dport 22 accept
+		tcp dport 20000-20199 limit rate 50/second burst 5 packets reject with tcp reset
+	}
+}
+`
+	if err := lab.LoadNft(context.Background(), strings.NewReader(ruleset)); err != nil {
+		t.Fatal(err)
+	}
+	js, stderr, code := runIn(t, lab, lab.Target, "audit", "--all-ports", "--no-banners", "--output", "json")
+	if code != exitFindings {
+		t.Fatalf("audit: exit %d: %s", code, stderr)
+	}
+	var a report.Audit
+	if err := json.Unmarshal([]byte(js), &a); err != nil {
+		t.Fatal(err)
+	}
+	closed := map[rules.Family]int{}
+	for _, r := range a.Rows {
+		for _, p := range r.Probes {
+			if p.Vantage == report.VantageLocal && r.Protocol == "tcp" && r.FromPort >= 20000 && r.ToPort <= 20199 {
+				closed[p.Family] += p.Counts[probe.Closed]
+				if p.Counts[probe.Closed] != p.Ports {
+					t.Errorf("row %d-%d: local probe saw %v", r.FromPort, r.ToPort, p.Counts)
+				}
+			}
+		}
+	}
+	if closed[rules.FamilyIPv4] != 200 || closed[rules.FamilyIPv6] != 200 {
+		t.Errorf("ports of 20000-20199 seen closed by family: %v, want 200 in each", closed)
+	}
+	if notes := strings.Join(a.Notes, "\n"); !strings.Contains(notes, "tcp 20000-20199 answer at a limited rate; probed at 50/s, as the rules limit it") {
+		t.Errorf("notes:\n%s", notes)
+	}
 }

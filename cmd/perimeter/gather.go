@@ -123,7 +123,8 @@ func (o *auditOptions) probeLocal(ctx context.Context, stderr io.Writer, in *rep
 	}
 	for _, target := range localTargets(in) {
 		bar := newProgressBar(stderr)
-		opts := probe.Options{Mode: probe.Mode(o.mode), TargetNetns: probe.Here, RateLimitWait: o.wait, Progress: bar.update}
+		opts := probe.Options{Mode: probe.Mode(o.mode), TargetNetns: probe.Here, RateLimitWait: o.wait,
+			Paced: localPaces(ctx, in, target, jobs), Progress: bar.update}
 		rep, err := probe.Run(ctx, target, jobs, opts)
 		bar.clear()
 		if err != nil {
@@ -131,7 +132,43 @@ func (o *auditOptions) probeLocal(ctx context.Context, stderr io.Writer, in *rep
 			continue
 		}
 		in.Vantages = append(in.Vantages, report.Vantage{Name: report.VantageLocal, Weak: true, Report: rep, Iface: "lo"})
+		in.Notes = append(in.Notes, limitNotes(rep)...)
 	}
+}
+
+// limitNotes say where the local probe's answers were rate-limited, and
+// whether the rules said so: such ranges take the probe time.
+func limitNotes(rep *probe.Report) []string {
+	var out []string
+	for _, sc := range rep.Scans {
+		for _, r := range sc.Stats.RateLimited {
+			how := fmt.Sprintf("about %g/s, as the answers came", r.PerSecond)
+			if r.Stated {
+				how = fmt.Sprintf("%g/s, as the rules limit it", r.PerSecond)
+			}
+			out = append(out, fmt.Sprintf("local probe of %s: %s %d-%d answer at a limited rate; probed at %s", rep.Target, sc.Proto, r.From, r.To, how))
+		}
+	}
+	return out
+}
+
+// localPaces are the rate limits the rules set on the local probe's way
+// in (from target to itself, over lo): the probe paces those ranges from
+// the start, and loses no answer to them.
+func localPaces(ctx context.Context, in *report.Input, target netip.Addr, jobs []probe.Job) []probe.Pace {
+	if in.Ruleset == nil || in.Setting == nil {
+		return nil
+	}
+	var qs []rules.Query
+	for _, j := range jobs {
+		proto, _ := rules.ParseProto(j.Proto)
+		qs = append(qs, rules.Query{Family: familyOf(target), Proto: proto, InIface: "lo", Src: target, Dst: target})
+	}
+	sets, err := report.PredictAllContext(ctx, in.Ruleset, in.Setting.Env, qs)
+	if err != nil {
+		return nil
+	}
+	return report.Paces(sets)
 }
 
 func (o *auditOptions) jobs(plan map[string][]uint16) []probe.Job {

@@ -25,8 +25,8 @@ const (
 	paceGrowth   = 1.5                    // when a burst used all the tokens it expected and more came
 )
 
-func newTokenBucket(rate, burst float64) tokenBucket {
-	return tokenBucket{rate: min(max(rate, minPacedRate), maxPacedRate), burst: burst, carry: burst}
+func newTokenBucket(rate, burst float64) *tokenBucket {
+	return &tokenBucket{rate: min(max(rate, minPacedRate), maxPacedRate), burst: burst, carry: burst}
 }
 
 func (b *tokenBucket) begin(now time.Time) { b.last = now }

@@ -364,6 +364,33 @@ func TestEnginePaced(t *testing.T) {
 	}
 }
 
+// TestEnginePacedSharedLimit: two ranges behind one rule's limit share
+// its budget; paced as one, neither loses an answer to the other.
+func TestEnginePacedSharedLimit(t *testing.T) {
+	b := newBucket(5, 200)
+	f := newFake(func(p uint16, _ int) (reply, time.Duration, bool) {
+		in := (p >= 500 && p <= 579) || (p >= 1500 && p <= 1579)
+		return reset, fast, in && b.allow()
+	})
+	cfg := testConfig()
+	limit := "limit rate 200/second burst 5 packets"
+	cfg.paced = []Pace{{Proto: "tcp", From: 500, To: 579, PerSecond: 200, Burst: 5, Limit: limit},
+		{Proto: "tcp", From: 1500, To: 1579, PerSecond: 200, Burst: 5, Limit: limit}}
+	res, st := runFake(t, f, portList(1, 2000), cfg)
+	for _, r := range res {
+		in := (r.Port >= 500 && r.Port <= 579) || (r.Port >= 1500 && r.Port <= 1579)
+		switch {
+		case in && (r.State != Closed || r.Tries != 1):
+			t.Errorf("port %d: %s after %d probes: an answer was lost to the shared limit", r.Port, r, r.Tries)
+		case !in && r.State != Stealth:
+			t.Errorf("port %d: got %s, want stealth", r.Port, r)
+		}
+	}
+	if len(st.RateLimited) != 2 {
+		t.Errorf("limited ranges %+v", st.RateLimited)
+	}
+}
+
 // TestEngineInterruptKeepsSilenceUnknown: a run stopped before its
 // silences were weighed calls no port stealth.
 func TestEngineInterruptKeepsSilenceUnknown(t *testing.T) {

@@ -93,6 +93,10 @@ type Pace struct {
 	From, To  uint16
 	PerSecond float64
 	Burst     int
+	// Limit names the rule's limit; ranges with the same Limit share
+	// one budget of answers, as the rule counts them together. Empty: a
+	// limit of this range alone.
+	Limit string
 }
 
 // Defaults.

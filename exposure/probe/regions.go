@@ -21,17 +21,17 @@ func shapeOf(r Result) shape { return shape{r.State, r.Reason, r.From} }
 // retry. Its silent ports are suspects, settled by the paced phase.
 type region struct {
 	shape    shape
-	lo, hi   uint16  // the ports it covers
-	ansLo    uint16  // the span of its answered ports: a suspect inside
-	ansHi    uint16  // it very likely shares their rule
-	ext      int     // how far the range may reach past its answers
-	canaries []int32 // answered positions, to prove silences when no suspect is left to
-	inner    []int32 // suspects inside the answered span, not probed yet here
-	outer    []int32 // suspects outside it, farthest first
-	doubt    []int32 // suspects probed here whose silence is not proven yet
-	bucket   tokenBucket
-	answered int  // answers during the paced phase
-	stated   bool // from Options.Paced: the rules state the limit
+	lo, hi   uint16       // the ports it covers
+	ansLo    uint16       // the span of its answered ports: a suspect inside
+	ansHi    uint16       // it very likely shares their rule
+	ext      int          // how far the range may reach past its answers
+	canaries []int32      // answered positions, to prove silences when no suspect is left to
+	inner    []int32      // suspects inside the answered span, not probed yet here
+	outer    []int32      // suspects outside it, farthest first
+	doubt    []int32      // suspects probed here whose silence is not proven yet
+	bucket   *tokenBucket // shared by the ranges of one stated limit
+	answered int          // answers during the paced phase
+	stated   bool         // from Options.Paced: the rules state the limit
 }
 
 // Clustering of answered ports: a range reaches ext ports beyond its
@@ -191,13 +191,18 @@ func (e *engine) regionOf(port uint16) *region {
 }
 
 // pacedRegions are the ranges of Options.Paced: every port in them is a
-// suspect from the start, paced at the rate the rules state.
+// suspect from the start, paced at the rate the rules state. Ranges of
+// one limit share its bucket: the rule counts their answers together.
 func (e *engine) pacedRegions() []*region {
 	var out []*region
+	buckets := map[string]*tokenBucket{}
 	for _, pc := range e.cfg.paced {
-		r := &region{lo: pc.From, hi: pc.To, ansLo: pc.From, ansHi: pc.To, stated: true,
-			bucket: newTokenBucket(pc.PerSecond, float64(max(pc.Burst, 1)))}
-		r.bucket.stated = true
+		b := buckets[pc.Limit]
+		if b == nil || pc.Limit == "" {
+			b = newTokenBucket(pc.PerSecond, float64(max(pc.Burst, 1)))
+			b.stated, buckets[pc.Limit] = true, b
+		}
+		r := &region{lo: pc.From, hi: pc.To, ansLo: pc.From, ansHi: pc.To, stated: true, bucket: b}
 		for p := int(pc.From); p <= int(pc.To); p++ {
 			if i := e.index[p]; i >= 0 && e.st[i].phase == phaseHeld {
 				e.st[i].phase = phaseSuspect
