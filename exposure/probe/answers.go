@@ -32,8 +32,8 @@ func (e *engine) retryAnswered(i int32, a answer) {
 // handle takes one answer from the transport.
 func (e *engine) handle(a answer) {
 	i := e.index[a.port]
-	if i >= 0 && e.st[i].canary == canaryOut && a.local == nil && shapeOf(Result{State: a.state, Reason: a.reason, From: a.from}) == shapeOf(e.res[i]) {
-		e.st[i].canary = canaryBack
+	if i >= 0 && e.st[i].canaryBack < e.st[i].canaryOut && a.local == nil && shapeOf(Result{State: a.state, Reason: a.reason, From: a.from}) == shapeOf(e.res[i]) {
+		e.st[i].canaryBack++
 		return
 	}
 	if i < 0 || e.st[i].phase == phaseDone || e.st[i].tries == 0 {

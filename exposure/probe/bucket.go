@@ -79,6 +79,9 @@ func (b *tokenBucket) spent(sent time.Time, had float64, answers int, drained bo
 	}
 	b.windowAns += answers
 	if d := sent.Sub(b.window).Seconds(); d > 0 {
-		b.rate = min(max(float64(b.windowAns)/d, minPacedRate), maxPacedRate)
+		// No answer yet over d says the rate is below 1/d, not that it
+		// is nil: taking half that, the wait grows with the silence
+		// instead of jumping to the slowest rate after one short round.
+		b.rate = min(max(max(float64(b.windowAns), 0.5)/d, minPacedRate), maxPacedRate)
 	}
 }

@@ -63,18 +63,10 @@ type portState struct {
 	phase     portPhase
 	retryAns  bool // answered only a retry
 	confirmed bool // silent while its range's limit had room to answer
-	canary    canaryState
+	// canaryOut counts the sends of this answered port as a canary in
+	// the burst going on, canaryBack the answers like before they drew.
+	canaryOut, canaryBack uint8
 }
-
-// canaryState follows an answered port probed again to prove that its
-// range's limit had room.
-type canaryState uint8
-
-const (
-	canaryNone canaryState = iota
-	canaryOut              // sent, no answer yet
-	canaryBack             // answered as before
-)
 
 // flight is a probe waiting for its answer, oldest first; it is stale
 // once its port was answered or sent again.

@@ -322,6 +322,33 @@ func TestEngineRSTLimitedRange(t *testing.T) {
 	}
 }
 
+// TestEngineDrainedLimit: a limit emptied before the run (by an earlier
+// scan) lets one ICMP error of its range through the fast pass; that lone
+// answer still marks its neighbours suspect, and the range is found whole.
+func TestEngineDrainedLimit(t *testing.T) {
+	b := newBucket(3, 2)
+	b.tokens = 0
+	res, st := runFake(t, limitedTarget(b, 100, 107, portUnr), portList(1, 2000), testConfig())
+	checkLimited(t, res, 100, 107, Rejected)
+	if len(st.RateLimited) != 1 {
+		t.Errorf("limited ranges %+v", st.RateLimited)
+	}
+}
+
+// TestEngineLoneReject: one rejected port behind the kernel's ICMP limit
+// on a host that drops the rest costs a look at its neighbours, proven
+// silent by two answers of that port after them, and nothing else.
+func TestEngineLoneReject(t *testing.T) {
+	b := newBucket(6, 2)
+	res, _ := runFake(t, limitedTarget(b, 113, 113, portUnr), portList(1, 2000), testConfig())
+	checkLimited(t, res, 113, 113, Rejected)
+	for _, r := range res {
+		if (r.Port < 113-minExt || r.Port > 113+minExt) && r.Tries > 2 {
+			t.Errorf("port %d far from the rejected port was probed %d times", r.Port, r.Tries)
+		}
+	}
+}
+
 // TestEngineUnsettled: when the wait ends before the limit lets the
 // answers through, the range's silent ports are unknown, never stealth,
 // and ports far from it are stealth.

@@ -118,7 +118,7 @@ func (e *engine) sendPaced(b *burst) {
 		}
 		e.stats.SlowProbes++
 		if b.isCanary(j) {
-			e.st[i].canary = canaryOut
+			e.st[i].canaryOut++
 			continue
 		}
 		e.launched(i, before)
@@ -133,7 +133,14 @@ func (e *engine) sendPaced(b *burst) {
 func (e *engine) settleBurst(r *region, b *burst) (answers int, drained bool) {
 	ans := make([]bool, len(b.probes))
 	for j, i := range b.probes {
-		ans[j] = e.answeredLike(r, i, b.isCanary(j))
+		if b.isCanary(j) {
+			// A limit answers in order: n answers to a port sent twice
+			// are its first n sends.
+			ans[j] = e.st[i].canaryBack > 0
+			e.st[i].canaryBack = max(e.st[i].canaryBack, 1) - 1
+		} else {
+			ans[j] = e.answeredLike(r, i)
+		}
 		if ans[j] {
 			answers++
 		}
@@ -143,7 +150,7 @@ func (e *engine) settleBurst(r *region, b *burst) (answers int, drained bool) {
 	for j, i := range b.probes {
 		switch {
 		case b.isCanary(j):
-			e.st[i].canary = canaryNone
+			e.st[i].canaryOut, e.st[i].canaryBack = 0, 0
 			drained = drained || !ans[j]
 		case e.st[i].phase != phaseSuspect:
 			e.grow(r, i)
@@ -187,12 +194,9 @@ func (e *engine) proofs(r *region, b *burst, ans []bool) []bool {
 	return proven
 }
 
-// answeredLike: position i answered this burst the way its region's
+// answeredLike: suspect i answered this burst the way its region's
 // ports do (the first answer of a stated range sets that way).
-func (e *engine) answeredLike(r *region, i int32, canary bool) bool {
-	if canary {
-		return e.st[i].canary == canaryBack
-	}
+func (e *engine) answeredLike(r *region, i int32) bool {
 	res := e.res[i]
 	if e.st[i].phase != phaseDone || (res.State != Closed && res.State != Rejected) {
 		return false

@@ -106,11 +106,21 @@ func split(ports []uint16, gap int) [][]uint16 {
 // newRegion makes a region of cluster c when it shows the sign of a limit:
 // silent ports between its answers, at least one for every four answers
 // (a limit holds back most of a range's answers; a lone dropped port
-// among ports that answer is no such sign).
+// among ports that answer is no such sign). For ICMP errors, silent ports
+// near the answers count too: the target's kernel limits them by default
+// (Linux: 6 at once, then 1 a second), and a limit emptied before the run
+// lets one or two answers of a whole range through.
 func (e *engine) newRegion(sh shape, c []uint16, ext int) *region {
 	r := &region{shape: sh, ansLo: c[0], ansHi: c[len(c)-1], ext: ext, canaries: e.canariesOf(c)}
 	r.lo, r.hi = clampPort(int(r.ansLo)-ext), clampPort(int(r.ansHi)+ext)
-	if len(c) < 2 || e.silentIn(r.ansLo, r.ansHi) < max(1, len(c)/4) {
+	silent := 0
+	switch {
+	case e.res[e.index[c[0]]].icmp():
+		silent = e.silentIn(r.lo, r.hi)
+	case len(c) >= 2:
+		silent = e.silentIn(r.ansLo, r.ansHi)
+	}
+	if silent < max(1, len(c)/4) {
 		return nil
 	}
 	e.claim(r, r.lo, r.hi)
@@ -121,10 +131,11 @@ func (e *engine) newRegion(sh shape, c []uint16, ext int) *region {
 	return r
 }
 
-// canariesOf picks two answered ports of c (its ends).
+// canariesOf picks two answered ports of c (its ends), or its one port
+// twice: a silence is proven by two answers after it.
 func (e *engine) canariesOf(c []uint16) []int32 {
 	if len(c) == 1 {
-		return []int32{e.index[c[0]]}
+		return []int32{e.index[c[0]], e.index[c[0]]}
 	}
 	return []int32{e.index[c[0]], e.index[c[len(c)-1]]}
 }
