@@ -37,10 +37,10 @@ func guardingLimit(res rules.Result, proto uint8, port uint16) (rules.Assumption
 	if len(res.Outcomes) < 2 {
 		return best, false
 	}
-	base := seenOutcome(res.Outcomes[0], proto, port)
+	baseWith, baseWithout := seenOutcome(res.Outcomes[0], proto, port)
 	for _, o := range res.Outcomes[1:] {
 		a, ok := onlyFaster(o)
-		if !ok || seenOutcome(o, proto, port) == base {
+		if with, without := seenOutcome(o, proto, port); !ok || (with == baseWith && without == baseWithout) {
 			continue
 		}
 		if best.Rate == nil || a.Rate.PerSecond < best.Rate.PerSecond {
@@ -64,13 +64,6 @@ func onlyFaster(o rules.Outcome) (rules.Assumption, bool) {
 		}
 	}
 	return slowest, slowest.Rate != nil
-}
-
-func seenOutcome(o rules.Outcome, proto uint8, port uint16) [2]probe.State {
-	with, without := seen(func(listening func(uint16) bool) (probe.State, bool) {
-		return ExpectedOutcome(o, proto, port, listening)
-	})
-	return [2]probe.State{with, without}
 }
 
 // appendPace adds p, joined to the last pace when it continues it.

@@ -103,9 +103,7 @@ func flat(q rules.Query, p rules.PortPrediction) Prediction {
 	})
 	for _, o := range res.Outcomes[1:] {
 		other := OtherOutcome{If: nonNil(o.Conditions()), Assuming: assuming(o), Outcome: outcomeRow(o)}
-		other.SeenListening, other.SeenNotListening = seen(func(listening func(uint16) bool) (probe.State, bool) {
-			return ExpectedOutcome(o, q.Proto, p.From, listening)
-		})
+		other.SeenListening, other.SeenNotListening = seenOutcome(o, q.Proto, p.From)
 		row.OtherOutcomes = append(row.OtherOutcomes, other)
 	}
 	return row
@@ -117,6 +115,14 @@ func seen(expect func(listening func(uint16) bool) (probe.State, bool)) (withLis
 	withListener, _ = expect(func(uint16) bool { return true })
 	without, _ = expect(func(uint16) bool { return false })
 	return withListener, without
+}
+
+// seenOutcome is what a prober sees on port, with a listener and without
+// one, when the rules treat its packet as o.
+func seenOutcome(o rules.Outcome, proto uint8, port uint16) (withListener, without probe.State) {
+	return seen(func(listening func(uint16) bool) (probe.State, bool) {
+		return ExpectedOutcome(o, proto, port, listening)
+	})
 }
 
 // VerdictText is the verdict as the tables show it, which is Verdict:

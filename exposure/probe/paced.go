@@ -136,8 +136,9 @@ func (e *engine) settleBurst(r *region, b *burst) (answers int, drained bool) {
 		if b.isCanary(j) {
 			// A limit answers in order: n answers to a port sent twice
 			// are its first n sends.
-			ans[j] = e.st[i].canaryBack > 0
-			e.st[i].canaryBack = max(e.st[i].canaryBack, 1) - 1
+			if ans[j] = e.st[i].canaryBack > 0; ans[j] {
+				e.st[i].canaryBack--
+			}
 		} else {
 			ans[j] = e.answeredLike(r, i)
 		}
