@@ -108,5 +108,6 @@ func Join(in Input) *Audit {
 	a.Rest = j.rest(a.Rows)
 	a.Findings = j.findings(a.Rows)
 	a.Learned = learned(in, a.Rows)
+	a.Notes = append(a.Notes, j.notes...)
 	return a
 }

@@ -158,6 +158,32 @@ func TestJoinRemoteMismatch(t *testing.T) {
 	}
 }
 
+// TestJoinRemoteSources: a remote probe from several addresses is
+// compared with the rules only when they treat every address alike; else
+// which address settled a port decides its state.
+func TestJoinRemoteSources(t *testing.T) {
+	src2, src3 := netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("198.18.0.3")
+	for _, c := range []struct {
+		name, rule string
+		compared   bool
+	}{
+		{"alike", "-A INPUT -s 198.18.0.0/24 -p tcp --dport 22 -j ACCEPT", true},
+		{"apart", "-A INPUT -s 198.18.0.2 -p tcp --dport 22 -j ACCEPT", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			rs := ruleset(t, fmt.Sprintf(dropPolicy, c.rule+"\n-A INPUT -j LOG"), "", rules.BackendIptablesFile)
+			rep := &probe.Report{Target: host4, Source: src2, Sources: []netip.Addr{src2, src3}, Scans: []probe.Scan{{Proto: "tcp"}},
+				Results: []probe.Result{{Proto: "tcp", Port: 80, State: probe.Open, Reason: probe.ReasonSynAck}}}
+			a := audit(t, rs, listening(22), report.Vantage{Name: report.VantageRemote, Report: rep, Iface: "eth0"})
+			mismatch := slices.Contains(ids(a), "prediction-mismatch tcp 80")
+			note := strings.Contains(strings.Join(a.Notes, "\n"), "tcp 22: open from 198.18.0.2, stealth from 198.18.0.3")
+			if mismatch != c.compared || note == c.compared {
+				t.Errorf("compared: %v, note: %v; want compared %v\n%s\n%q", mismatch, note, c.compared, strings.Join(ids(a), "\n"), a.Notes)
+			}
+		})
+	}
+}
+
 func TestJoinLocalVantageIsNotCompared(t *testing.T) {
 	rs := ruleset(t, fmt.Sprintf(dropPolicy, "-A INPUT -j LOG"), "", rules.BackendIptablesFile)
 	rep := &probe.Report{Target: host4, Source: host4, Scans: []probe.Scan{{Proto: "tcp"}},

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 
@@ -17,6 +18,7 @@ type join struct {
 	// vantages pairs each vantage with the predictions for its own
 	// packets, and its results by port.
 	vantages []vantageData
+	notes    []string // what the join found about its inputs
 }
 
 type vantageData struct {
@@ -65,6 +67,10 @@ func (j *join) vantageData(v Vantage) vantageData {
 	}
 	f := v.family()
 	if !j.in.Ruleset.Describes(f) {
+		return d
+	}
+	if apart := j.sourcesApart(v, f); apart != "" {
+		j.notes = append(j.notes, fmt.Sprintf("the %s probe came from %d addresses that the rules treat apart (%s): its results are shown but not compared with the rules", v.Name, len(v.Report.Sources), apart))
 		return d
 	}
 	var qs []rules.Query

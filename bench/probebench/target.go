@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/perimeter-dev/perimeter/exposure/probe"
 	"github.com/perimeter-dev/perimeter/exposure/sandbox"
@@ -19,6 +21,13 @@ type target struct {
 	proto string
 	// icmpLimit keeps the target kernel's ICMP rate limits on.
 	icmpLimit bool
+	// sources, above one, gives the prober that many addresses, and
+	// perimeter probes from all of them (nmap from its route's one).
+	sources int
+	// rest is how long the target's limits take to fill up again: each
+	// run waits that long first, so every run meets them alike (full),
+	// whichever tool went before.
+	rest      time.Duration
 	listenTCP []uint16
 	listenUDP []uint16
 	expected  func(port uint16) probe.State
@@ -34,6 +43,9 @@ const dropBase = `*filter
 -A INPUT -p tcp -m multiport --dports 22,80,443,8080,9000 -j ACCEPT
 -A INPUT -p tcp --dport 3306 -j DROP
 `
+
+// icmpRest fills Linux's ICMP limit (6 errors, then one a second) again.
+const icmpRest = 7 * time.Second
 
 var targets = map[string]target{
 	"open": {name: "open", about: "accept policy: closed ports answer RSTs", rules: `*filter
@@ -60,12 +72,12 @@ COMMIT
 		tcp dport 20000-29999 limit rate 100/second burst 100 packets reject with tcp reset
 	}
 }
-`, nft: true, proto: "tcp", listenTCP: listening, expected: tcpStates(probe.Stealth, 20000, 29999, probe.Closed)},
+`, nft: true, proto: "tcp", listenTCP: listening, expected: tcpStates(probe.Stealth, 20000, 29999, probe.Closed), rest: 2 * time.Second},
 	"smallreject": {name: "smallreject", about: "drop policy + REJECT of TCP and UDP 7000-7100, ICMP limit on",
 		rules: dropBase + `-A INPUT -p tcp --dport 7000:7100 -j REJECT
 -A INPUT -p udp --dport 7000:7100 -j REJECT
 COMMIT
-`, proto: "tcp", icmpLimit: true, listenTCP: listening, expected: tcpStates(probe.Stealth, 7000, 7100, probe.Rejected)},
+`, proto: "tcp", icmpLimit: true, rest: icmpRest, listenTCP: listening, expected: tcpStates(probe.Stealth, 7000, 7100, probe.Rejected)},
 	"udp": {name: "udp", about: "UDP: drop policy + REJECT of UDP 7000-7100, DNS on 53 accepted, ICMP limit on",
 		rules: `*filter
 :INPUT DROP [0:0]
@@ -75,11 +87,24 @@ COMMIT
 -A INPUT -p tcp --dport 7000:7100 -j REJECT
 -A INPUT -p udp --dport 7000:7100 -j REJECT
 COMMIT
-`, proto: "udp", icmpLimit: true, listenUDP: []uint16{53, 5353}, expected: udpStates},
+`, proto: "udp", icmpLimit: true, rest: icmpRest, listenUDP: []uint16{53, 5353}, expected: udpStates},
+}
+
+func init() {
+	for _, name := range []string{"smallreject", "udp"} {
+		targets[name+"-4src"] = fromSources(targets[name], 4)
+	}
+}
+
+// fromSources is t probed by perimeter from n addresses of the prober: the
+// target's kernel limits its ICMP errors per address.
+func fromSources(t target, n int) target {
+	t.name, t.about, t.sources = fmt.Sprintf("%s-%dsrc", t.name, n), fmt.Sprintf("%s; perimeter from %d addresses of the prober", t.about, n), n
+	return t
 }
 
 // targetNames is the order targets run in.
-var targetNames = []string{"open", "reject", "drop", "rstlimit", "smallreject", "udp"}
+var targetNames = []string{"open", "reject", "drop", "rstlimit", "smallreject", "udp", "smallreject-4src", "udp-4src"}
 
 // tcpStates: the listeners, 9000 closed, lo-hi in state inRange, the rest
 // in state rest.
@@ -113,7 +138,7 @@ func udpStates(port uint16) probe.State {
 
 // newLab builds the lab of t.
 func newLab(ctx context.Context, t target) (*sandbox.Lab, error) {
-	l, err := sandbox.New(ctx, sandbox.Config{ICMPRateLimit: t.icmpLimit})
+	l, err := sandbox.New(ctx, sandbox.Config{ICMPRateLimit: t.icmpLimit, ProberAddrs: proberAddrs(t.sources)})
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +176,9 @@ func benchTarget(ctx context.Context, cfg config, t target, w io.Writer) (target
 			if t.proto == "udp" && tl.name == "nmap" {
 				tl = nmapUDPTool(cfg.nmap, res.median("perimeter"))
 			}
+			if err := rest(ctx, t.rest); err != nil {
+				return res, err
+			}
 			r, err := runTool(ctx, l, tl, t)
 			if err != nil {
 				return res, fmt.Errorf("%s round %d: %w", tl.name, round+1, err)
@@ -160,4 +188,32 @@ func benchTarget(ctx context.Context, cfg config, t target, w io.Writer) (target
 		}
 	}
 	return res, ctx.Err()
+}
+
+// proberAddrs are n addresses for the prober, 198.18.0.2 on (none: the
+// lab's default).
+func proberAddrs(n int) []netip.Prefix {
+	var out []netip.Prefix
+	for i := range n {
+		out = append(out, netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18, 0, byte(2 + i)}), 24))
+	}
+	return out
+}
+
+// sourceList is the --source value for t's addresses.
+func sourceList(t target) string {
+	var s []string
+	for _, p := range proberAddrs(t.sources) {
+		s = append(s, p.Addr().String())
+	}
+	return strings.Join(s, ",")
+}
+
+func rest(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -23,7 +23,11 @@ type tool struct {
 }
 
 func perimeterTool(bin string, t target) tool {
-	return tool{"perimeter", []string{bin, "probe", "198.18.0.1", "--mode", "syn", "--protocol", t.proto, "--ports", "all", "--output", "json"}, parsePerimeter}
+	args := []string{bin, "probe", "198.18.0.1", "--mode", "syn", "--protocol", t.proto, "--ports", "all", "--output", "json"}
+	if t.sources > 1 {
+		args = append(args, "--source", sourceList(t))
+	}
+	return tool{"perimeter", args, parsePerimeter}
 }
 
 func nmapTool(bin string, t target) tool {

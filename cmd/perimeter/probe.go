@@ -25,7 +25,7 @@ type probeOptions struct {
 	protocols []string
 	mode      string
 	output    string
-	source    string
+	sources   []string
 	maxRate   float64
 	wait      time.Duration
 	srcPort   string
@@ -50,11 +50,16 @@ rule, the kernel's ICMP limit) are re-probed at the rate the answers come,
 up to --rate-limit-wait; until settled they are unknown (rate-limited),
 never stealth. A target that answers no ARP or neighbour discovery is an
 error (exit 3): nothing reached it. --source-port probes from a fixed
-source port, as nmap -g does. Ctrl-C stops at once and prints what was
+source port, as nmap -g does. --source given more than once probes from
+each address in turn: the target's kernel limits its ICMP errors per
+address (Linux: 6, then one a second), so a drop host with a rejected
+range, or a UDP scan, settles n times as fast from n addresses of the
+prober; the target's rules must treat them alike. Ctrl-C stops at once and prints what was
 found. --output json is the format the audit imports from a remote vantage.`,
 		Example: `  perimeter probe 198.18.0.1 --ports all
   perimeter probe db.example.net --protocol tcp,udp --ports top,5432 --output json
-  perimeter probe 198.18.0.1 --protocol udp --ports all --source-port 53`,
+  perimeter probe 198.18.0.1 --protocol udp --ports all --source-port 53
+  perimeter probe 198.18.0.1 --protocol udp --ports all --source 198.18.0.2,198.18.0.3,198.18.0.4`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runProbe(cmd, o, args[0]) },
 	}
@@ -63,7 +68,7 @@ found. --output json is the format the audit imports from a remote vantage.`,
 	f.StringSliceVar(&o.protocols, "protocol", []string{"tcp"}, "protocols: tcp, udp")
 	f.StringVar(&o.mode, "mode", "auto", "TCP probe mode: auto, connect or syn")
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
-	f.StringVar(&o.source, "source", "", "address to probe from (default: the route's)")
+	f.StringSliceVar(&o.sources, "source", nil, "address to probe from (default: the route's); several (repeated or a list) take turns, and a target that limits its ICMP errors per address answers n of them n times as fast")
 	f.Float64Var(&o.maxRate, "max-rate", 0, "most packets a second (default: as fast as replies keep up)")
 	f.DurationVar(&o.wait, "rate-limit-wait", probe.DefaultRateLimitWait, "longest paced re-probing of the silent ports of ranges whose answers are rate-limited (0: none; those ports are then unknown)")
 	f.StringVar(&o.srcPort, "source-port", "", "probe from this source port, like nmap -g (rules that accept by source port, e.g. --sport 53, let such probes in)")
@@ -127,12 +132,8 @@ func (o *probeOptions) parse() ([]probe.Job, probe.Options, error) {
 	if o.wait == 0 {
 		opts.RateLimitWait = -1
 	}
-	if o.source != "" {
-		a, err := netip.ParseAddr(o.source)
-		if err != nil {
-			return nil, opts, badInput("--source %q: not an IP address", o.source)
-		}
-		opts.Source = a
+	if opts.Sources, err = parseAddrs("--source", o.sources, true); err != nil {
+		return nil, opts, err
 	}
 	jobs, err := o.jobs()
 	return jobs, opts, err

@@ -30,7 +30,7 @@ type connectTransport struct {
 
 func newConnectTransport(e *env) *connectTransport {
 	return &connectTransport{
-		env: e, bindSrc: e.opts.Source.IsValid() || e.opts.SourcePort != 0,
+		env: e, bindSrc: len(e.opts.Sources) > 0 || e.opts.SourcePort != 0,
 		out: make(chan answer, answerQueue), done: make(chan struct{}),
 		conns: map[uint16]*os.File{},
 	}

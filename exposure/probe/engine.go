@@ -111,6 +111,7 @@ type engine struct {
 	analysed    bool
 	fastTook    time.Duration
 	regions     []*region
+	turn        int // the source of the last paced burst
 	seenDrops   uint64
 	localStreak int
 	abortErr    error

@@ -242,6 +242,7 @@ type bucket struct {
 	rate    float64
 	last    time.Time
 	limited uint64
+	allowed int
 }
 
 func newBucket(burst, rate float64) *bucket {
@@ -256,6 +257,7 @@ func (b *bucket) allow() bool {
 	b.last = now
 	if b.tokens >= 1 {
 		b.tokens--
+		b.allowed++
 		return true
 	}
 	b.limited++

@@ -32,14 +32,21 @@ func TestModeWithoutRawSockets(t *testing.T) {
 
 func TestCheckTarget(t *testing.T) {
 	for _, bad := range []string{"0.0.0.0", "::", "224.0.0.1", "ff02::1", "255.255.255.255", "fe80::1%eth0"} {
-		if err := checkTarget(netip.MustParseAddr(bad), netip.Addr{}); !errors.Is(err, ErrBadTarget) {
+		if err := checkTarget(netip.MustParseAddr(bad), nil); !errors.Is(err, ErrBadTarget) {
 			t.Errorf("%s: %v", bad, err)
 		}
 	}
-	if err := checkTarget(netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("2001:db8::2")); !errors.Is(err, ErrBadTarget) {
+	if err := checkTarget(netip.MustParseAddr("198.18.0.1"), []netip.Addr{netip.MustParseAddr("2001:db8::2")}); !errors.Is(err, ErrBadTarget) {
 		t.Errorf("mixed families: %v", err)
 	}
-	if err := checkTarget(netip.MustParseAddr("198.18.0.1"), netip.Addr{}); err != nil {
+	twice := []netip.Addr{netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("198.18.0.2")}
+	if err := checkTarget(netip.MustParseAddr("198.18.0.1"), twice); !errors.Is(err, ErrBadTarget) {
+		t.Errorf("a source twice: %v", err)
+	}
+	if err := checkTarget(netip.MustParseAddr("198.18.0.1"), twice[:1]); err != nil {
+		t.Error(err)
+	}
+	if err := checkTarget(netip.MustParseAddr("198.18.0.1"), nil); err != nil {
 		t.Error(err)
 	}
 }

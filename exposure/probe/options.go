@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -49,8 +50,13 @@ func Here(fn func() error) error { return fn() }
 // caller's namespace with the defaults below.
 type Options struct {
 	Mode Mode
-	// Source is the address to probe from; zero lets the route decide.
-	Source netip.Addr
+	// Sources are the addresses to probe from, each an address of the
+	// prober; none lets the route decide. Probes go out from each in
+	// turn: a target that limits its answers per address (the kernel's
+	// ICMP limit) answers n sources n times as fast. The target's rules
+	// must treat them alike, or the ports' states depend on which one
+	// probed them.
+	Sources []netip.Addr
 	// ProberNetns is where sockets are opened and the prober's limits read;
 	// nil means the caller's namespace.
 	ProberNetns Netns
@@ -172,7 +178,7 @@ type Job struct {
 
 // checkTarget refuses targets that would reach more than the one host the
 // user named.
-func checkTarget(target, source netip.Addr) error {
+func checkTarget(target netip.Addr, sources []netip.Addr) error {
 	switch {
 	case !target.IsValid() || target.IsUnspecified():
 		return fmt.Errorf("%w: no address", ErrBadTarget)
@@ -180,8 +186,14 @@ func checkTarget(target, source netip.Addr) error {
 		return fmt.Errorf("%w: %s: addresses with a zone are not supported", ErrBadTarget, target)
 	case target.IsMulticast() || target == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
 		return fmt.Errorf("%w: %s is a multicast or broadcast address, and probes go to one host", ErrBadTarget, target)
-	case source.IsValid() && source.Is4() != target.Is4():
-		return fmt.Errorf("%w: source %s and target %s differ in family", ErrBadTarget, source, target)
+	}
+	for i, s := range sources {
+		switch {
+		case s.Unmap().Is4() != target.Is4():
+			return fmt.Errorf("%w: source %s and target %s differ in family", ErrBadTarget, s, target)
+		case slices.Contains(sources[:i], s):
+			return fmt.Errorf("%w: source %s given twice", ErrBadTarget, s)
+		}
 	}
 	return nil
 }

@@ -66,7 +66,7 @@ func (e *engine) round(ctx context.Context, r *region) bool {
 	now := time.Now()
 	had := r.bucket.tokens(now)
 	b := e.takeBurst(r, had)
-	e.sendPaced(&b)
+	e.sendPaced(&b, e.nextSource())
 	sent := time.Now()
 	ok := e.listen(ctx, sent.Add(e.rtt.timeout()))
 	e.stopWaiting(b.probes[:b.canary])
@@ -103,15 +103,38 @@ func takeUpTo(b, q []int32, n int) ([]int32, []int32) {
 	return append(b, q[:n]...), q[n:]
 }
 
-// sendPaced sends a burst back to back: a probe's silence is proven by
-// answers to later ones only if the limit refilled less meanwhile.
-func (e *engine) sendPaced(b *burst) {
+// nextSource is the source whose turn it is to send a burst. A burst
+// goes from one source: the answers that prove its silences must come
+// from the limit its probes met, and a kernel keeps one ICMP limit per
+// address. The region's bucket models the sources' limits together, as
+// they take turns.
+func (e *engine) nextSource() int {
+	s, ok := e.t.(sourced)
+	if !ok {
+		return 0
+	}
+	e.turn = (e.turn + 1) % s.sources()
+	return e.turn
+}
+
+// sendFrom sends a probe to port from source n.
+func (e *engine) sendFrom(n int, port uint16) error {
+	if s, ok := e.t.(sourced); ok {
+		return s.sendFrom(n, port)
+	}
+	return e.t.send(port)
+}
+
+// sendPaced sends a burst back to back from source src: a probe's
+// silence is proven by answers to later ones only if the limit refilled
+// less meanwhile.
+func (e *engine) sendPaced(b *burst, src int) {
 	b.failed, b.at = make([]bool, len(b.probes)), make([]time.Duration, len(b.probes))
 	b.started = time.Now()
 	for j, i := range b.probes {
 		before := time.Now()
 		b.at[j] = before.Sub(b.started)
-		if err := e.t.send(e.ports[i]); err != nil {
+		if err := e.sendFrom(src, e.ports[i]); err != nil {
 			e.stats.LocalErrors++
 			b.failed[j] = true
 			continue

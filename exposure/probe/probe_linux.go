@@ -16,7 +16,7 @@ import (
 func Run(ctx context.Context, target netip.Addr, jobs []Job, opts Options) (*Report, error) {
 	opts = opts.withDefaults()
 	target = target.Unmap()
-	if err := errors.Join(checkTarget(target, opts.Source), checkJobs(jobs, opts.Paced)); err != nil {
+	if err := errors.Join(checkTarget(target, opts.Sources), checkJobs(jobs, opts.Paced)); err != nil {
 		return nil, err
 	}
 	e, err := newEnv(target, opts)
@@ -25,6 +25,9 @@ func Run(ctx context.Context, target netip.Addr, jobs []Job, opts Options) (*Rep
 	}
 	rep := newReport(target)
 	rep.Source = e.src
+	if len(e.srcs) > 1 {
+		rep.Sources = e.srcs
+	}
 	for _, j := range jobs {
 		if err := e.runJob(ctx, rep, j); err != nil {
 			return nil, err
@@ -64,21 +67,47 @@ func (e *env) runJob(ctx context.Context, rep *Report, j Job) error {
 	return nil
 }
 
-// transport opens what the protocol and mode need.
+// transport opens what the protocol and mode need, from every source.
 func (e *env) transport(proto string) (transport, Mode, error) {
-	if proto == "udp" {
-		t, err := newUDPTransport(e)
-		return t, ModeDatagram, err
+	mode, err := ModeDatagram, error(nil)
+	if proto == "tcp" {
+		if mode, err = e.tcpMode(); err != nil {
+			return nil, mode, err
+		}
 	}
-	mode, err := e.tcpMode()
+	ts := make([]transport, 0, len(e.srcs))
+	for _, src := range e.srcs {
+		t, err := e.from(src).open(mode)
+		if err != nil {
+			for _, t := range ts {
+				t.close()
+			}
+			return nil, mode, err
+		}
+		ts = append(ts, t)
+	}
+	if len(ts) == 1 {
+		return ts[0], mode, nil
+	}
+	return newSpread(ts), mode, nil
+}
+
+func (e *env) open(mode Mode) (transport, error) {
+	switch mode {
+	case ModeDatagram:
+		return opened(newUDPTransport(e))
+	case ModeConnect:
+		return newConnectTransport(e), nil
+	}
+	return opened(newSynTransport(e))
+}
+
+// opened keeps a failed constructor's typed nil out of the interface.
+func opened[T transport](t T, err error) (transport, error) {
 	if err != nil {
-		return nil, mode, err
+		return nil, err
 	}
-	if mode == ModeConnect {
-		return newConnectTransport(e), mode, nil
-	}
-	t, err := newSynTransport(e)
-	return t, mode, err
+	return t, nil
 }
 
 func (e *env) engineConfig(proto string, mode Mode) engineConfig {

@@ -2,6 +2,8 @@ package probe_test
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,4 +160,61 @@ func TestRateLimitWaitZero(t *testing.T) {
 	if !strings.Contains(notes, "unknown (rate-limited)") || strings.Contains(notes, "no sign of a rate limit") {
 		t.Errorf("notes %q", rep.Notes)
 	}
+}
+
+// TestRateLimitedSources probes a drop host's ICMP-rejected range from
+// three addresses of the prober: the target's kernel limits its ICMP
+// errors per address, so three hear about three times as many, and the
+// range is exact.
+func TestRateLimitedSources(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the target's rate limit")
+	}
+	cases := []struct {
+		v6    bool
+		mode  probe.Mode
+		proto string
+		st    probe.State
+	}{
+		{false, probe.ModeSyn, "tcp", probe.Rejected},
+		{false, probe.ModeConnect, "tcp", probe.Rejected},
+		{false, probe.ModeAuto, "udp", probe.Closed},
+		{true, probe.ModeSyn, "tcp", probe.Rejected},
+		{true, probe.ModeAuto, "udp", probe.Closed},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("v6=%v/%s/%s", c.v6, c.proto, c.mode), func(t *testing.T) {
+			t.Parallel()
+			srcs := []netip.Addr{labAddr(c.v6, 2), labAddr(c.v6, 3), labAddr(c.v6, 4)}
+			var pfx []netip.Prefix
+			for _, s := range srcs {
+				pfx = append(pfx, netip.PrefixFrom(s, map[bool]int{false: 24, true: 64}[c.v6]))
+			}
+			l := labtest.NewTestLab(t, sandbox.Config{ICMPRateLimit: true, ProberAddrs: pfx})
+			load(t, l, c.v6, "*filter\n:INPUT DROP [0:0]\n-A INPUT -p ipv6-icmp -j ACCEPT\n-A INPUT -p "+c.proto+" --dport 1000:1023 -j REJECT\nCOMMIT\n")
+			ws := span(900, 100, probe.Stealth, "no-response")
+			ws = append(ws, span(1000, 24, c.st, "port-unreachable")...)
+			ws = append(ws, span(1024, 100, probe.Stealth, "no-response")...)
+			opts := labOptions(l, c.mode)
+			opts.TargetNetns, opts.Sources = nil, srcs
+			rep := checkOpts(t, l, c.v6, c.proto, ws, opts)
+			if !slices.Equal(rep.Sources, srcs) || rep.Source != srcs[0] {
+				t.Errorf("sources %v %v, want %v", rep.Source, rep.Sources, srcs)
+			}
+			// One address's limit lets 6 errors through the fast pass (and
+			// one a second after), three let about 18.
+			rl := rep.Scans[0].Stats.RateLimited
+			if len(rl) != 1 || 24-rl[0].Answered < 12 {
+				t.Errorf("limited ranges %+v: want one, and at least 12 of its 24 answers before the paced phase", rl)
+			}
+		})
+	}
+}
+
+// labAddr is the lab's address n in 198.18.0.0/24 or 2001:db8::/64.
+func labAddr(v6 bool, n byte) netip.Addr {
+	if v6 {
+		return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: n})
+	}
+	return netip.AddrFrom4([4]byte{198, 18, 0, n})
 }

@@ -69,9 +69,6 @@ func newSynTransport(e *env) (_ *synTransport, err error) {
 	return t, nil
 }
 
-// answerQueue is how many answers may wait for the engine.
-const answerQueue = 8192
-
 func (t *synTransport) holdPort(e *env) (uint16, error) {
 	fd, err := socketIn(e.ns, family(e.v6), unix.SOCK_STREAM, 0)
 	if err != nil {
@@ -271,12 +268,4 @@ func (t *synTransport) handleICMP(b []byte, from netip.Addr, oob []byte) {
 
 func (t *synTransport) emit(r reply) {
 	emit(t.out, t.done, answer{reply: r, at: time.Now()})
-}
-
-// emit hands a to the engine unless the transport is closing.
-func emit(out chan<- answer, done <-chan struct{}, a answer) {
-	select {
-	case out <- a:
-	case <-done:
-	}
 }

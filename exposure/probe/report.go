@@ -22,8 +22,10 @@ const Schema = "perimeter.probe/v1"
 type Report struct {
 	Schema string     `json:"schema"`
 	Target netip.Addr `json:"target"`
-	// Source is the address the probes came from.
+	// Source is the address the probes came from; Sources lists them all
+	// when they came from more than one (Source is the first).
 	Source      netip.Addr    `json:"source,omitzero"`
+	Sources     []netip.Addr  `json:"sources,omitempty"`
 	Started     time.Time     `json:"started"`
 	Duration    time.Duration `json:"duration_ns"`
 	Interrupted bool          `json:"interrupted"` // stopped early: undecided ports are unknown/interrupted
@@ -81,12 +83,12 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		key string
 		val any
 	}{
-		{"schema", r.Schema}, {"target", r.Target}, {"source", r.Source}, {"started", r.Started},
+		{"schema", r.Schema}, {"target", r.Target}, {"source", r.Source}, {"sources", r.Sources}, {"started", r.Started},
 		{"duration_ns", r.Duration}, {"interrupted", r.Interrupted}, {"scans", r.Scans}, {"notes", r.Notes},
 	}
 	bw.WriteString("{\n")
 	for _, h := range head {
-		if h.key == "source" && !r.Source.IsValid() {
+		if (h.key == "source" && !r.Source.IsValid()) || (h.key == "sources" && len(r.Sources) == 0) {
 			continue
 		}
 		b, err := json.MarshalIndent(h.val, "  ", "  ")

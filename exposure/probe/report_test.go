@@ -15,6 +15,7 @@ import (
 func TestReportJSONRoundTrip(t *testing.T) {
 	rep := newReport(netip.MustParseAddr("198.18.0.1"))
 	rep.Source = netip.MustParseAddr("198.18.0.2")
+	rep.Sources = []netip.Addr{rep.Source, netip.MustParseAddr("198.18.0.3")}
 	rep.Started = rep.Started.Round(0).UTC()
 	rep.Duration = 1500 * time.Millisecond
 	rep.Results = []Result{

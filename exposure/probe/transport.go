@@ -16,6 +16,9 @@ type transport interface {
 	close() error
 }
 
+// answerQueue is how many answers may wait for the engine.
+const answerQueue = 8192
+
 // answer is a validated reply, or a local failure of one attempt.
 type answer struct {
 	reply
@@ -42,4 +45,12 @@ func sendAll(t transport, ports []uint16) (int, error) {
 		}
 	}
 	return len(ports), nil
+}
+
+// emit hands a to the engine unless the transport is closing.
+func emit(out chan<- answer, done <-chan struct{}, a answer) {
+	select {
+	case out <- a:
+	case <-done:
+	}
 }

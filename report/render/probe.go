@@ -26,7 +26,7 @@ func WriteProbeJSON(w io.Writer, r *probe.Report) error {
 // row.
 func WriteProbeTable(w io.Writer, r *probe.Report, style Style) error {
 	for _, s := range r.Scans {
-		fmt.Fprintf(w, "%s %s from %s, %s mode: %d ports in %v: %s\n", s.Proto, r.Target, r.Source,
+		fmt.Fprintf(w, "%s %s from %s, %s mode: %d ports in %v: %s\n", s.Proto, r.Target, sourcesText(r),
 			s.Mode, s.Ports, s.Duration.Round(time.Millisecond), countsLine(s.Counts))
 		groups, apart := groupResults(r.Results, s.Proto, r.Target)
 		// A list of ports apart wraps between ports, never inside one.
@@ -239,4 +239,24 @@ func ProgressLine(p probe.Progress, width int) string {
 		line += " (" + p.Phase + ": re-probing at the rate the answers come)"
 	}
 	return line
+}
+
+// sourcesText names the probes' sources: a few in full, more by count.
+func sourcesText(r *probe.Report) string {
+	switch n := len(r.Sources); {
+	case n == 0:
+		return r.Source.String()
+	case n <= 4:
+		return joinAddrs(r.Sources)
+	default:
+		return fmt.Sprintf("%s and %d more addresses", joinAddrs(r.Sources[:3]), n-3)
+	}
+}
+
+func joinAddrs(as []netip.Addr) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.String()
+	}
+	return strings.Join(s, ", ")
 }

@@ -102,3 +102,31 @@ func TestProbeTableTopFits(t *testing.T) {
 		t.Errorf("want one open row and one summary row:\n%s", out)
 	}
 }
+
+func TestProbeSources(t *testing.T) {
+	addrs := func(n int) []netip.Addr {
+		var out []netip.Addr
+		for i := range n {
+			out = append(out, netip.AddrFrom4([4]byte{198, 18, 0, byte(2 + i)}))
+		}
+		return out
+	}
+	for _, c := range []struct {
+		sources []netip.Addr
+		want    string
+	}{
+		{nil, "from 198.18.0.2, syn mode"},
+		{addrs(3), "from 198.18.0.2, 198.18.0.3, 198.18.0.4, syn mode"},
+		{addrs(16), "from 198.18.0.2, 198.18.0.3, 198.18.0.4 and 13 more addresses, syn mode"},
+	} {
+		rep := &probe.Report{Target: netip.MustParseAddr("198.18.0.1"), Source: addrs(1)[0], Sources: c.sources,
+			Scans: []probe.Scan{{Proto: "tcp", Mode: probe.ModeSyn, Ports: 1}}, Results: results([]uint16{22}, []uint16{22}, nil)}
+		var b bytes.Buffer
+		if err := WriteProbeTable(&b, rep, Style{}); err != nil {
+			t.Fatal(err)
+		}
+		if line, _, _ := strings.Cut(b.String(), "\n"); !strings.Contains(line, c.want) {
+			t.Errorf("%d sources: %q, want %q in it", len(c.sources), line, c.want)
+		}
+	}
+}
