@@ -55,15 +55,14 @@ func summarize(w io.Writer, cfg config, all []targetResult) {
 	fmt.Fprintf(w, "| target | perimeter | nmap | ratio | perimeter wrong/unknown | nmap wrong/unknown | peak RSS perimeter / nmap |\n|---|---|---|---|---|---|---|\n")
 	for _, t := range all {
 		p, n := summarizeRuns(t.runs["perimeter"]), summarizeRuns(t.runs["nmap"])
-		ratio := 0.0
+		ratio, nmapErr := "—", fmt.Sprintf("%d / %d", n.wrong, n.unknown)
 		if p.median > 0 {
-			ratio = n.median / p.median
+			ratio = fmt.Sprintf("%.1fx", n.median/p.median)
 		}
-		nmapErr := fmt.Sprintf("%d / %d", n.wrong, n.unknown)
-		if n.progress != "" {
-			nmapErr = n.progress
+		if n.progress != "" { // nmap ran for perimeter's time: no ratio
+			ratio, nmapErr = "—", n.progress
 		}
-		fmt.Fprintf(w, "| %s | %.2f s | %.2f s | %.1fx | %d / %d | %s | %d MB / %d MB |\n", t.target.name,
+		fmt.Fprintf(w, "| %s | %.2f s | %.2f s | %s | %d / %d | %s | %d MB / %d MB |\n", t.target.name,
 			p.median, n.median, ratio, p.wrong, p.unknown, nmapErr, p.maxRSSMB, n.maxRSSMB)
 	}
 }
