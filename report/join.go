@@ -69,16 +69,17 @@ func (j *join) vantageData(v Vantage) vantageData {
 	if !j.in.Ruleset.Describes(f) {
 		return d
 	}
-	if apart := j.sourcesApart(v, f); apart != "" {
-		j.notes = append(j.notes, fmt.Sprintf("the %s probe came from %d addresses that the rules treat apart (%s): its results are shown but not compared with the rules", v.Name, len(v.Report.Sources), apart))
-		return d
-	}
 	var qs []rules.Query
 	for _, s := range v.Report.Scans {
 		proto, _ := rules.ParseProto(s.Proto)
 		qs = append(qs, rules.Query{Family: f, Proto: proto, Src: v.Report.Source, Dst: v.Report.Target, InIface: v.Iface})
 	}
-	d.sets = PredictAll(j.in.Ruleset, j.in.Setting.Env, qs)
+	sets := PredictAll(j.in.Ruleset, j.in.Setting.Env, qs)
+	if apart := j.sourcesApart(sets, v.Report.Sources); apart != "" {
+		j.notes = append(j.notes, fmt.Sprintf("the %s probe came from %d addresses that the rules treat apart (%s): its results are shown but not compared with the rules", v.Name, len(v.Report.Sources), apart))
+		return d
+	}
+	d.sets = sets
 	return d
 }
 

@@ -54,8 +54,9 @@ source port, as nmap -g does. --source given more than once probes from
 each address in turn: the target's kernel limits its ICMP errors per
 address (Linux: 6, then one a second), so a drop host with a rejected
 range, or a UDP scan, settles n times as fast from n addresses of the
-prober; the target's rules must treat them alike. Ctrl-C stops at once and prints what was
-found. --output json is the format the audit imports from a remote vantage.`,
+prober; the target's rules must treat them alike. Ctrl-C stops at once
+and prints what was found. --output json is the format the audit imports
+from a remote vantage.`,
 		Example: `  perimeter probe 198.18.0.1 --ports all
   perimeter probe db.example.net --protocol tcp,udp --ports top,5432 --output json
   perimeter probe 198.18.0.1 --protocol udp --ports all --source-port 53

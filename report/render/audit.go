@@ -107,11 +107,7 @@ func policiesLine(ps []report.PolicyInfo) string {
 func ifacesLine(ifaces map[string][]netip.Addr) string {
 	var parts []string
 	for _, name := range slices.Sorted(maps.Keys(ifaces)) {
-		var addrs []string
-		for _, a := range ifaces[name] {
-			addrs = append(addrs, a.String())
-		}
-		parts = append(parts, name+" "+strings.Join(addrs, " "))
+		parts = append(parts, name+" "+joinAddrs(ifaces[name], " "))
 	}
 	return strings.Join(parts, "; ")
 }

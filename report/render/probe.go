@@ -247,16 +247,16 @@ func sourcesText(r *probe.Report) string {
 	case n == 0:
 		return r.Source.String()
 	case n <= 4:
-		return joinAddrs(r.Sources)
+		return joinAddrs(r.Sources, ", ")
 	default:
-		return fmt.Sprintf("%s and %d more addresses", joinAddrs(r.Sources[:3]), n-3)
+		return fmt.Sprintf("%s and %d more addresses", joinAddrs(r.Sources[:3], ", "), n-3)
 	}
 }
 
-func joinAddrs(as []netip.Addr) string {
+func joinAddrs(as []netip.Addr, sep string) string {
 	s := make([]string, len(as))
 	for i, a := range as {
 		s[i] = a.String()
 	}
-	return strings.Join(s, ", ")
+	return strings.Join(s, sep)
 }
