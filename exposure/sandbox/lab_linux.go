@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/perimeter-dev/perimeter/internal/child"
 )
@@ -29,6 +30,7 @@ type labSys struct {
 	ip             string // path of ip(8)
 	target, prober netns.NsHandle
 	backend        netns.NsHandle
+	locks          []*os.File // namespace files under a shared flock until Close
 
 	mu        sync.Mutex
 	closed    bool
@@ -77,8 +79,9 @@ func ipv6Available() bool {
 	return err == nil
 }
 
-// newBaseName returns "perim-<pid>-<8 hex>"; the pid lets Sweep tell stale
-// namespaces from those of running processes.
+// newBaseName returns "perim-<pid>-<8 hex>". Sweep judges a lab by its locks
+// (see lockNetns); the pid only keeps the labs of older builds, which hold
+// none, while their creator runs.
 func newBaseName() (string, error) {
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -97,10 +100,7 @@ func (l *Lab) namespaces() []string {
 
 func (l *Lab) setup(ctx context.Context) error {
 	for _, ns := range l.namespaces() {
-		if _, err := l.runHost(ctx, nil, "netns", "add", ns); err != nil {
-			if strings.Contains(err.Error(), "not permitted") || strings.Contains(err.Error(), "ermission denied") {
-				return fmt.Errorf("%w: %v", ErrNoPrivilege, err)
-			}
+		if err := l.addNetns(ctx, ns); err != nil {
 			return err
 		}
 	}
@@ -130,6 +130,36 @@ func (l *Lab) setup(ctx context.Context) error {
 	}
 	_, err = l.runHost(ctx, strings.NewReader(l.backendBatch()), "-n", l.Backend, "-batch", "-")
 	return err
+}
+
+// addNetns creates the namespace ns and takes its lock at once, so it is
+// unlocked only for the moment Sweep's sweepGrace covers.
+func (l *Lab) addNetns(ctx context.Context, ns string) error {
+	if _, err := l.runHost(ctx, nil, "netns", "add", ns); err != nil {
+		if strings.Contains(err.Error(), "not permitted") || strings.Contains(err.Error(), "ermission denied") {
+			return fmt.Errorf("%w: %v", ErrNoPrivilege, err)
+		}
+		return err
+	}
+	return l.lockNetns(ns)
+}
+
+// lockNetns takes a shared flock on the file of the namespace ns and keeps
+// it open until Close: Sweep leaves a locked namespace alone. Unlike our pid,
+// the lock is seen from every PID namespace that shares netnsDir, and the
+// kernel drops it when this process dies. It does not wait: Sweep tries its
+// exclusive lock only on namespaces older than sweepGrace.
+func (l *Lab) lockNetns(ns string) error {
+	f, err := os.Open(netnsDir + "/" + ns)
+	if err != nil {
+		return fmt.Errorf("lock netns: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
+		f.Close()
+		return fmt.Errorf("lock netns %s: %w", ns, err)
+	}
+	l.sys.locks = append(l.sys.locks, f)
+	return nil
 }
 
 // backendLinkBatch links the target to the backend.
@@ -256,8 +286,8 @@ func (l *Lab) writeSysctls(ns string, list []sysctl) error {
 	})
 }
 
-// Close removes the listeners and both namespaces. It is idempotent and safe
-// to call on a half-built lab.
+// Close removes the listeners and the namespaces, and releases their locks.
+// It is idempotent and safe to call on a half-built lab.
 func (l *Lab) Close() error {
 	l.closeOnce.Do(func() { l.closeErr = l.close() })
 	return l.closeErr
@@ -284,6 +314,12 @@ func (l *Lab) close() error {
 	for _, ns := range l.namespaces() {
 		errs = append(errs, l.deleteNetns(ctx, ns))
 	}
+	// The locks go last, so no Sweep in another PID namespace takes the
+	// namespaces for stale and deletes them under us.
+	for _, f := range l.sys.locks {
+		errs = append(errs, f.Close())
+	}
+	l.sys.locks = nil
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close lab: %w", err)
 	}

@@ -7,6 +7,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -49,8 +52,22 @@ func TestCloseRemovesNamespaces(t *testing.T) {
 	if !slices.Contains(ns, l.Target) || !slices.Contains(ns, l.Prober) {
 		t.Fatalf("lab namespaces missing from %v", ns)
 	}
+	var files []*os.File
+	for _, n := range []string{l.Target, l.Prober} {
+		if !lockHeld(t, n) {
+			t.Errorf("%s not locked", n)
+		}
+		f := openNetns(t, n)
+		defer f.Close()
+		files = append(files, f)
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			t.Errorf("%s still locked after Close: %v", f.Name(), err)
+		}
 	}
 	if err := l.Close(); err != nil {
 		t.Errorf("second close: %v", err)
@@ -125,6 +142,7 @@ func TestSweep(t *testing.T) {
 			t.Fatalf("%s gone before the sweep; the test proves nothing", n)
 		}
 	}
+	t.Cleanup(sandbox.SetSweepGrace(0)) // the helper's namespaces are new
 	removed, err := sandbox.Sweep(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -154,6 +172,72 @@ func TestSweepKeepsLiveAndForeign(t *testing.T) {
 	if ns := namespaces(t); !slices.Contains(ns, l.Target) || !slices.Contains(ns, foreign) {
 		t.Errorf("namespaces after sweep: %v", ns)
 	}
+}
+
+// TestSweepJudgesByLock makes a lab-shaped namespace whose creator's pid is
+// dead here, as a running lab's looks from another PID namespace: Sweep must
+// keep it while it is young or its lock is held, and remove it after.
+func TestSweepJudgesByLock(t *testing.T) {
+	labtest.NewTestLab(t, sandbox.Config{}) // skips like the helper would
+	name := fmt.Sprintf("%s%d-%08x-t", sandbox.NamePrefix, math.MaxInt32, rand.Uint32())
+	if err := exec.Command("ip", "netns", "add", name).Run(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "delete", name).Run() })
+	if sweepRemoves(t, name) {
+		t.Fatal("sweep removed a namespace younger than its grace")
+	}
+	t.Cleanup(sandbox.SetSweepGrace(0))
+	f := openNetns(t, name)
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH); err != nil {
+		t.Fatal(err)
+	}
+	if sweepRemoves(t, name) {
+		t.Fatal("sweep removed a locked namespace")
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !sweepRemoves(t, name) {
+		t.Fatal("sweep kept an unlocked namespace of a dead pid")
+	}
+}
+
+// sweepRemoves runs Sweep and reports whether it removed ns, checking that
+// ns is gone exactly when Sweep says so.
+func sweepRemoves(t *testing.T, ns string) bool {
+	t.Helper()
+	removed, err := sandbox.Sweep(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := !slices.Contains(namespaces(t), ns)
+	if gone != slices.Contains(removed, ns) {
+		t.Fatalf("%s gone: %v, but sweep removed %v", ns, gone, removed)
+	}
+	return gone
+}
+
+func openNetns(t *testing.T, ns string) *os.File {
+	t.Helper()
+	f, err := os.Open(sandbox.NetnsDir + "/" + ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// lockHeld reports whether anyone holds a flock on the file of ns.
+func lockHeld(t *testing.T, ns string) bool {
+	t.Helper()
+	f := openNetns(t, ns)
+	defer f.Close()
+	err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if err != nil && !errors.Is(err, syscall.EWOULDBLOCK) {
+		t.Fatal(err)
+	}
+	return err != nil
 }
 
 func TestTwoLabs(t *testing.T) {
