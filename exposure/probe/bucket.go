@@ -59,6 +59,14 @@ func (b *tokenBucket) want(suspects int) float64 {
 	return w
 }
 
+// grow raises a measured rate: answers came where the model expected
+// none to spare.
+func (b *tokenBucket) grow() {
+	if !b.stated {
+		b.rate = min(b.rate*paceGrowth, maxPacedRate)
+	}
+}
+
 // spent updates the model after a burst whose last probe went at sent
 // (the limit may have refilled while it went: counting from its end
 // errs on the safe side), when it expected had tokens and drew answers;
@@ -67,8 +75,8 @@ func (b *tokenBucket) spent(sent time.Time, had float64, answers int, drained bo
 	defer func() { b.last = sent }()
 	if !drained {
 		b.carry, b.window = max(0, had-float64(answers)), time.Time{}
-		if float64(answers) >= had && !b.stated {
-			b.rate = min(b.rate*paceGrowth, maxPacedRate)
+		if float64(answers) >= had {
+			b.grow()
 		}
 		return
 	}

@@ -108,9 +108,31 @@ func (t *connectTransport) wait(f *os.File, port uint16) {
 	if werr != nil || !done {
 		return
 	}
+	t.forget(port, f)
+	if r.reason == reasonSelfConnect {
+		t.again(port)
+		return
+	}
 	r.port = port
 	emit(t.out, t.done, answer{reply: r, at: time.Now()})
-	t.forget(port, f)
+}
+
+// reasonSelfConnect marks a socket that connected to itself: no answer.
+const reasonSelfConnect = "self-connect"
+
+// again probes port once more, from another socket, unless the transport
+// is closing.
+func (t *connectTransport) again(port uint16) {
+	select {
+	case <-t.done:
+		return
+	default:
+	}
+	if err := t.send(port); err != nil {
+		r := t.failed(err)
+		r.port = port
+		emit(t.out, t.done, answer{reply: r, at: time.Now()})
+	}
 }
 
 // state classifies a connecting socket; done is false while the handshake
@@ -149,7 +171,25 @@ func (t *connectTransport) established(fd int) (reply, bool) {
 	if info.State != unix.BPF_TCP_ESTABLISHED {
 		return reply{}, false
 	}
+	if selfConnected(fd) {
+		return reply{reason: reasonSelfConnect}, true
+	}
 	return reply{state: Open, reason: ReasonSynAck, from: t.env.dst}, true
+}
+
+// selfConnected tells whether the socket connected to itself. A host
+// probing its own address may be given the probed port as source port
+// (about once a full scan of the ephemeral range), and the handshake then
+// meets itself (TCP simultaneous open) with no service behind it.
+func selfConnected(fd int) bool {
+	local, err1 := unix.Getsockname(fd)
+	peer, err2 := unix.Getpeername(fd)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	la, lp := addrPort(local)
+	pa, pp := addrPort(peer)
+	return la == pa && lp == pp
 }
 
 func (t *connectTransport) queued(q queuedError) reply {

@@ -21,8 +21,12 @@
 // silent ports of such a range are suspects; they are re-probed in bursts
 // at the rate its answers come, and a silence counts as stealth only when
 // later answers of the same range in the same burst prove the limit had
-// room. Until then a suspect is unknown (rate-limited). Ranges the rules
+// room. Until then a suspect is unknown (rate-limited). A range whose
+// suspects stay silent while its answered ports always answer showed no
+// limit: its bursts grow, and it is reported cleared. Ranges the rules
 // state are limited (Options.Paced) are paced from the start. The number
-// of probes in flight stays below the prober's ephemeral ports, open-file
-// limit and free conntrack entries.
+// of probes in flight stays below the prober's ephemeral ports and
+// open-file limit, and a run takes at most half the conntrack entries free
+// at its start: a probe's entry outlives it, and a full table makes the
+// prober's host drop its own new connections.
 package probe

@@ -21,7 +21,12 @@ type engineConfig struct {
 	// counters reads the target's ICMP rate-limit counters; nil when the
 	// target's namespace is not ours.
 	counters func() (uint64, error)
-	progress func(Progress)
+	// conntrack reads the prober's conntrack entries and their limit; nil
+	// without conntrack.
+	conntrack func() (count, limit int, ok bool)
+	// conntrackWait is how long sends may wait for room in vain.
+	conntrackWait time.Duration
+	progress      func(Progress)
 	// neighborWait is how long a silent target is listened to for a
 	// failed ARP or neighbour discovery.
 	neighborWait time.Duration
@@ -117,6 +122,7 @@ type engine struct {
 	abortErr    error
 	counters0   uint64
 	countersOK  bool
+	ct          ctBudget
 }
 
 func newEngine(t transport, ports []uint16, cfg engineConfig) *engine {
@@ -159,6 +165,7 @@ func (e *engine) shuffled() []int32 {
 func (e *engine) run(ctx context.Context) ([]Result, Stats) {
 	e.start = time.Now()
 	e.pace = newPacer(initialRate, minRate, e.cfg.maxRate, e.start)
+	e.ct = newCTBudget(e.cfg.conntrack, e.cfg.conntrackWait, e.start)
 	e.readCounters0()
 	ok := e.loop(ctx, e.idle) && e.awaitNeighbor(ctx) && e.retryLosses(ctx)
 	e.fastTook = time.Since(e.start)

@@ -351,6 +351,30 @@ func TestEngineLoneReject(t *testing.T) {
 	}
 }
 
+// TestEngineRejectsApart: a drop host that rejects two ports far apart
+// (each by its own rule, no limit) makes their silent neighbours suspect
+// at first; growing bursts of them followed by the two ports, which answer
+// every time, prove them stealth (about 1.5 s here, where bursts of a
+// limited range's size did not settle them in 60 s), and no limit is
+// reported.
+func TestEngineRejectsApart(t *testing.T) {
+	f := newFake(func(p uint16, _ int) (reply, time.Duration, bool) {
+		if p == 3000 || p == 5700 {
+			return reset, fast, true
+		}
+		return reply{}, 0, false
+	})
+	res, st := runFake(t, f, portList(1, 8000), testConfig())
+	for _, r := range res {
+		if w := map[bool]State{true: Closed, false: Stealth}[r.Port == 3000 || r.Port == 5700]; r.State != w {
+			t.Fatalf("got %s, want %s", r, w)
+		}
+	}
+	if len(st.RateLimited) != 0 || len(st.Cleared) != 1 {
+		t.Errorf("limited %+v, cleared %+v: want one cleared range, no limit", st.RateLimited, st.Cleared)
+	}
+}
+
 // TestEngineUnsettled: when the wait ends before the limit lets the
 // answers through, the range's silent ports are unknown, never stealth,
 // and ports far from it are stealth.

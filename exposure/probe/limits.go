@@ -3,12 +3,11 @@ package probe
 import "fmt"
 
 // limits are the prober's resources that bound how many probes may be in
-// flight: a connect() holds an ephemeral port and a file, and every probe
-// may hold a conntrack entry (an unanswered SYN's lives 120 s).
+// flight: a connect() holds an ephemeral port and a file. (A conntrack
+// entry outlives its probe, so ctBudget bounds the sends instead.)
 type limits struct {
 	ephemeral int // size of ip_local_port_range; 0 unknown
 	files     int // open-file limit minus files open; 0 unknown
-	conntrack int // nf_conntrack_max - nf_conntrack_count; -1 without conntrack
 }
 
 // window is the most probes in flight for mode, with what set it. Half of
@@ -30,9 +29,6 @@ func (l limits) window(mode Mode) (int, string) {
 		if l.files > 0 {
 			try(l.files, "open-file limit")
 		}
-	}
-	if l.conntrack >= 0 {
-		try(l.conntrack, "conntrack entries")
 	}
 	return w, why
 }

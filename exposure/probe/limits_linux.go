@@ -11,15 +11,10 @@ import (
 // readLimits reads them inside the prober's namespace (/proc/sys/net
 // follows the thread).
 func readLimits(ns Netns) limits {
-	l := limits{conntrack: -1}
+	var l limits
 	ns(func() error {
 		if lo, hi, ok := readPair("/proc/sys/net/ipv4/ip_local_port_range"); ok && hi >= lo {
 			l.ephemeral = hi - lo + 1
-		}
-		ctMax, ok1 := readInt("/proc/sys/net/netfilter/nf_conntrack_max")
-		ctCount, ok2 := readInt("/proc/sys/net/netfilter/nf_conntrack_count")
-		if ok1 && ok2 {
-			l.conntrack = max(0, ctMax-ctCount)
 		}
 		return nil
 	})
@@ -30,6 +25,26 @@ func readLimits(ns Netns) limits {
 		}
 	}
 	return l
+}
+
+// conntrackReader reads the prober's conntrack entries and their limit
+// (the count is the namespace's, the limit the host's); nil when the
+// namespace has no conntrack.
+func conntrackReader(ns Netns) func() (count, limit int, ok bool) {
+	read := func() (count, limit int, ok bool) {
+		ns(func() error {
+			var ok1, ok2 bool
+			count, ok1 = readInt("/proc/sys/net/netfilter/nf_conntrack_count")
+			limit, ok2 = readInt("/proc/sys/net/netfilter/nf_conntrack_max")
+			ok = ok1 && ok2
+			return nil
+		})
+		return count, limit, ok
+	}
+	if _, _, ok := read(); !ok {
+		return nil
+	}
+	return read
 }
 
 func readInt(path string) (int, bool) {

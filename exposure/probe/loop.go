@@ -62,7 +62,11 @@ func (e *engine) nextWake(now time.Time) time.Duration {
 		d = min(d, e.start.Add(f.sent+e.rtt.timeout()).Sub(now))
 	}
 	if e.canSend() {
-		d = min(d, e.pace.wait(now))
+		if waiting, next := e.ct.waiting(now); waiting {
+			d = min(d, next)
+		} else {
+			d = min(d, e.pace.wait(now))
+		}
 	}
 	return d
 }
@@ -84,7 +88,7 @@ func (e *engine) oldestFlight() (flight, bool) {
 }
 
 func (e *engine) sendBurst(now time.Time) {
-	n := min(e.pace.allow(now), sendChunk, e.cfg.window-e.inFlight)
+	n := min(e.pace.allow(now), sendChunk, e.cfg.window-e.inFlight, e.ctRoom(now))
 	batch := e.batch[:0]
 	for len(batch) < n {
 		i, ok := e.pick()
@@ -102,6 +106,7 @@ func (e *engine) sendBurst(now time.Time) {
 	}
 	before := time.Now() // on a veth the answer may come before send returns
 	sent, err := sendAll(e.t, e.batchPorts)
+	e.ct.spend(sent)
 	for k, i := range batch {
 		switch {
 		case k < sent:
@@ -114,6 +119,19 @@ func (e *engine) sendBurst(now time.Time) {
 			e.retry = append(e.retry, i)
 		}
 	}
+}
+
+// ctRoom is how many probes the prober's conntrack table takes now. A run
+// whose sends waited in vain for room gives up on the ports it has not
+// settled: they are unknown (local-error).
+func (e *engine) ctRoom(now time.Time) int {
+	room := e.ct.room(now)
+	e.ct.track(now, room == 0 && e.canSend())
+	if err := e.ct.stuck(now); err != nil {
+		e.abortErr = err
+		return 0
+	}
+	return room
 }
 
 // pick returns the next port to send: fresh ports first, so a retry waits

@@ -2,7 +2,9 @@ package probe
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // addNotes says what the reader of a run must know to trust its states.
@@ -19,6 +21,9 @@ func (r *Report) addNotes(run Scan, res []Result) {
 	if run.Stats.WindowLimit != "mode" {
 		r.notef("%s: at most %d probes in flight, bounded by the prober's %s", p, run.Stats.Window, run.Stats.WindowLimit)
 	}
+	if w := run.Stats.ConntrackWait; w > 0 {
+		r.notef("%s: sends waited %v for the prober's conntrack entries to expire: a run takes at most half the entries free at its start (%d were free)", p, w.Round(time.Millisecond), run.Stats.ConntrackFree)
+	}
 	r.rateLimitNotes(run, res)
 	if c := countReason(res, ReasonLocalError); c > 0 {
 		r.notef("%s: %s unknown: the prober could not send to them (see their error)", p, ports(c))
@@ -33,7 +38,10 @@ func (r *Report) rateLimitNotes(run Scan, res []Result) {
 	if c := countReason(res, ReasonRateLimited); c > 0 {
 		r.notef("%s: %s unknown (rate-limited): silent in a rate-limited range, and the rate-limit wait ended before their silence was settled", p, ports(c))
 	}
-	if len(st.RateLimited) == 0 && countState(res, Stealth) > 0 {
+	if len(st.Cleared) > 0 {
+		r.notef("%s: silent ports between ports that answered alike in %s were re-probed, each followed by answered ones: no limit held answers back, so their silence is stealth", p, clearedList(st.Cleared))
+	}
+	if len(st.RateLimited) == 0 && len(st.Cleared) == 0 && countState(res, Stealth) > 0 {
 		r.notef("%s: no sign of a rate limit (no silent port among ports that answered alike, no answer only to a retry), so silence after retries is stealth", p)
 	}
 	if st.TargetRateLimited > 0 {
@@ -44,19 +52,30 @@ func (r *Report) rateLimitNotes(run Scan, res []Result) {
 	}
 }
 
-// limitedList names up to four ranges.
+// limitedList names up to four ranges, with their rate.
 func limitedList(rs []LimitedRange) string {
+	return rangeList(rs, func(x LimitedRange) string {
+		if x.Stated {
+			return fmt.Sprintf(", %g/s by the rules", x.PerSecond)
+		}
+		return fmt.Sprintf(", about %g/s", x.PerSecond)
+	})
+}
+
+func clearedList(rs []LimitedRange) string {
+	return rangeList(rs, func(LimitedRange) string { return "" })
+}
+
+// rangeList names up to four ranges, what they answered and what more
+// says.
+func rangeList(rs []LimitedRange, more func(LimitedRange) string) string {
 	var parts []string
 	for i, x := range rs {
 		if i == 4 {
 			parts = append(parts, fmt.Sprintf("and %d more ranges", len(rs)-i))
 			break
 		}
-		how := fmt.Sprintf("about %g/s", x.PerSecond)
-		if x.Stated {
-			how = fmt.Sprintf("%g/s by the rules", x.PerSecond)
-		}
-		parts = append(parts, fmt.Sprintf("%d-%d (%s %s, %s)", x.From, x.To, x.State, x.Reason, how))
+		parts = append(parts, fmt.Sprintf("%d-%d (%s %s%s)", x.From, x.To, x.State, x.Reason, more(x)))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -79,6 +98,18 @@ func countState(res []Result, st State) int {
 		}
 	}
 	return n
+}
+
+// portNames reads "port 53" or "ports 53, 5353".
+func portNames(ps []uint16) string {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = strconv.Itoa(int(p))
+	}
+	if len(ps) == 1 {
+		return "port " + names[0]
+	}
+	return "ports " + strings.Join(names, ", ")
 }
 
 func ports(n int) string { return plural(n, "port") }

@@ -58,6 +58,10 @@ type burst struct {
 	canary  int             // index of the first canary; len(probes) without
 	budget  int             // fresh inner probes the model gave tokens for
 	started time.Time
+	// suspectAnswered: a suspect answered like the region (and spent a
+	// token the fresh ones may then have lacked); canaryMissed: a canary
+	// did not answer.
+	suspectAnswered, canaryMissed bool
 }
 
 func (b *burst) isCanary(j int) bool { return j >= b.canary }
@@ -72,14 +76,38 @@ func (e *engine) round(ctx context.Context, r *region) bool {
 	e.stopWaiting(b.probes[:b.canary])
 	answers, drained := e.settleBurst(r, &b)
 	r.bucket.spent(sent, had, answers, drained)
+	r.quiet, r.missed = quietAfter(r.quiet, &b), r.missed || b.canaryMissed
+	if r.quiet > 1 {
+		r.bucket.grow() // the canaries found room after the silent suspects
+	}
 	return ok
+}
+
+// maxQuiet bounds the growth of a quiet region's bursts: each quiet
+// burst in a row takes four times as many fresh suspects, up to maxOuter.
+const maxQuiet = 5
+
+// quietAfter counts a burst whose suspects, fresh inner ones among them
+// and given tokens, all stayed silent: one more in a row when the
+// canaries then answered (the limit had room: the silence is the
+// ports'), the first such burst when none followed (the next brings
+// canaries to tell), none when a suspect answered or a canary did not.
+func quietAfter(quiet int, b *burst) int {
+	switch {
+	case b.canary == b.inner || b.budget < 1 || b.suspectAnswered || b.canaryMissed:
+		return 0
+	case b.canary == len(b.probes):
+		return max(quiet, 1)
+	}
+	return min(quiet+1, maxQuiet)
 }
 
 // takeBurst takes the outer and unproven suspects (up to maxOuter each;
 // silent, they cost the limit no token), fresh inner suspects for the
 // tokens expected and one more (none more for a range the rules state:
-// no answer is lost there), and the canaries when the fresh suspects run
-// out.
+// no answer is lost there; four times as many for each quiet burst in a
+// row), and the canaries when the fresh suspects run out or the region
+// is quiet.
 func (e *engine) takeBurst(r *region, tokens float64) burst {
 	var b burst
 	b.probes, r.outer = takeUpTo(b.probes, r.outer, maxOuter)
@@ -89,9 +117,10 @@ func (e *engine) takeBurst(r *region, tokens float64) burst {
 	if r.stated {
 		k = max(b.budget, 1)
 	}
+	k = min(k<<(2*r.quiet), max(k, maxOuter))
 	b.probes, r.inner = takeUpTo(b.probes, r.inner, k)
 	b.canary = len(b.probes)
-	if len(r.inner) == 0 {
+	if len(r.inner) == 0 || r.quiet > 0 {
 		b.probes = append(b.probes, r.canaries...)
 	}
 	return b
@@ -139,6 +168,7 @@ func (e *engine) sendPaced(b *burst, src int) {
 			b.failed[j] = true
 			continue
 		}
+		e.ct.spend(1) // paced bursts are small: they count, but never wait
 		e.stats.SlowProbes++
 		if b.isCanary(j) {
 			e.st[i].canaryOut++
@@ -164,6 +194,10 @@ func (e *engine) settleBurst(r *region, b *burst) (answers int, drained bool) {
 			}
 		} else {
 			ans[j] = e.answeredLike(r, i)
+			b.suspectAnswered = b.suspectAnswered || ans[j]
+			if ans[j] {
+				r.heldBack++
+			}
 		}
 		if ans[j] {
 			answers++
@@ -175,6 +209,7 @@ func (e *engine) settleBurst(r *region, b *burst) (answers int, drained bool) {
 		switch {
 		case b.isCanary(j):
 			e.st[i].canaryOut, e.st[i].canaryBack = 0, 0
+			b.canaryMissed = b.canaryMissed || !ans[j]
 			drained = drained || !ans[j]
 		case e.st[i].phase != phaseSuspect:
 			e.grow(r, i)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -46,7 +48,8 @@ func (e *env) runJob(ctx context.Context, rep *Report, j Job) error {
 	if err != nil {
 		return err
 	}
-	defer t.close()
+	closeT := sync.OnceValue(t.close)
+	defer closeT()
 	if j.Proto == "tcp" && e.opts.Mode == ModeAuto && mode == ModeConnect {
 		rep.notef("tcp: connect mode: this process may not open raw sockets (root or CAP_NET_RAW gives the syn mode)")
 	}
@@ -56,6 +59,12 @@ func (e *env) runJob(ctx context.Context, rep *Report, j Job) error {
 	if eng.noNeighbor {
 		return fmt.Errorf("%w: %s from %s", ErrNoNeighbor, e.dst, e.src)
 	}
+	if held := heldPorts(t, j.Ports); len(held) > 0 && ctx.Err() == nil {
+		if err := e.reprobeHeld(ctx, j, mode, held, closeT, res, &stats); err != nil {
+			return err
+		}
+		rep.notef("%s: the prober's own socket held %s during the run (a host probing itself gets its own datagram back there); probed again from another socket, once that one was closed", j.Proto, portNames(held))
+	}
 	run := Scan{Proto: j.Proto, Mode: mode, Ports: len(j.Ports), Counts: countStates(res), Duration: time.Since(start), Stats: stats}
 	rep.Scans = append(rep.Scans, run)
 	if len(rep.Results) == 0 {
@@ -64,6 +73,27 @@ func (e *env) runJob(ctx context.Context, rep *Report, j Job) error {
 		rep.Results = append(rep.Results, res...)
 	}
 	rep.addNotes(run, res)
+	return nil
+}
+
+// reprobeHeld probes the held ports again, from new sockets opened before
+// the old ones close (so the kernel gives them other ports), and puts
+// the answers in res.
+func (e *env) reprobeHeld(ctx context.Context, j Job, mode Mode, held []uint16, closeOld func() error, res []Result, stats *Stats) error {
+	fresh := *e
+	fresh.opts.SourcePort = 0 // the fixed port is the one held
+	t, _, err := fresh.transport(j.Proto)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	closeOld()
+	again, st := newEngine(t, held, e.engineConfig(j.Proto, mode)).run(ctx)
+	for _, r := range again {
+		res[slices.Index(j.Ports, r.Port)] = r
+	}
+	stats.Sent += st.Sent
+	stats.Retried += st.Retried
 	return nil
 }
 
@@ -116,6 +146,7 @@ func (e *env) engineConfig(proto string, mode Mode) engineConfig {
 		proto: proto, retries: e.opts.Retries, window: w, windowLimit: why,
 		minTimeout: e.opts.MinTimeout, maxTimeout: e.opts.MaxTimeout, maxRate: e.opts.MaxRate,
 		rateLimitWait: e.opts.RateLimitWait, counters: targetCounters(e.opts.TargetNetns),
+		conntrack: conntrackReader(e.ns), conntrackWait: ctPatience,
 		progress: e.opts.Progress, neighborWait: neighborWait, paced: pacedFor(e.opts.Paced, proto),
 	}
 }

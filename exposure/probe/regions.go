@@ -32,6 +32,16 @@ type region struct {
 	bucket   *tokenBucket // shared by the ranges of one stated limit
 	answered int          // answers during the paced phase
 	stated   bool         // from Options.Paced: the rules state the limit
+	// quiet counts the bursts in a row whose fresh inner suspects all
+	// stayed silent though the limit had room: they do not share the
+	// limited rule (two rejected ports far apart on a drop host), so the
+	// bursts take more of them, canaries prove them, and silence costs
+	// no token.
+	quiet int
+	// heldBack counts suspects that answered in the paced phase, and
+	// missed is set when a canary did not: what shows a limit.
+	heldBack int
+	missed   bool
 }
 
 // Clustering of answered ports: a range reaches ext ports beyond its
@@ -187,6 +197,14 @@ func (e *engine) release(r *region) {
 			}
 		}
 	}
+}
+
+// cleared tells whether the paced phase settled a suspected region
+// without seeing a limit: every suspect stayed silent while canaries
+// answered, so the silent ports between the answers were the ports' own
+// (a drop host that rejects two ports far apart).
+func (r *region) cleared() bool {
+	return !r.stated && r.heldBack == 0 && !r.missed && r.suspects() == 0
 }
 
 func (r *region) suspects() int { return len(r.inner) + len(r.outer) + len(r.doubt) }

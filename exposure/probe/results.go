@@ -1,6 +1,9 @@
 package probe
 
-import "math"
+import (
+	"math"
+	"time"
+)
 
 func (e *engine) finish() {
 	if e.countersOK {
@@ -13,8 +16,13 @@ func (e *engine) finish() {
 	}
 	e.stats.Backoffs, e.stats.PeakRate, e.stats.FinalRate = e.pace.backoffs, e.pace.peak, e.pace.rate
 	e.stats.SRTT, e.stats.Timeout = e.rtt.srtt, e.rtt.timeout()
+	e.stats.ConntrackFree, e.stats.ConntrackWait = e.ct.free0, e.ct.total(time.Now())
 	for _, r := range e.regions {
-		e.stats.RateLimited = append(e.stats.RateLimited, e.limitedRange(r))
+		if r.cleared() {
+			e.stats.Cleared = append(e.stats.Cleared, e.limitedRange(r))
+		} else {
+			e.stats.RateLimited = append(e.stats.RateLimited, e.limitedRange(r))
+		}
 	}
 }
 

@@ -45,6 +45,16 @@ func (s *spread) forward(in <-chan answer) {
 
 func (s *spread) sources() int { return len(s.ts) }
 
+func (s *spread) held() []uint16 {
+	var out []uint16
+	for _, t := range s.ts {
+		if h, ok := t.(holder); ok {
+			out = append(out, h.held()...)
+		}
+	}
+	return out
+}
+
 func (s *spread) sendFrom(n int, port uint16) error { return s.ts[n].send(port) }
 
 // next is the source whose turn it is.

@@ -16,11 +16,16 @@ type Stats struct {
 	PeakRate     float64 `json:"peak_rate_pps"`
 	FinalRate    float64 `json:"final_rate_pps"`
 	// Window is the most probes in flight at once, and WindowLimit what
-	// set it (ephemeral ports, open files, conntrack entries, mode).
-	Window      int           `json:"window"`
-	WindowLimit string        `json:"window_limit"`
-	SRTT        time.Duration `json:"srtt_ns"`    // smoothed RTT; 0 when nothing was measured
-	Timeout     time.Duration `json:"timeout_ns"` // the final wait for an answer
+	// set it (ephemeral ports, open files, mode).
+	Window      int    `json:"window"`
+	WindowLimit string `json:"window_limit"`
+	// ConntrackFree is how many conntrack entries the prober's table had
+	// free at the start (-1: no conntrack); a run takes at most half, and
+	// ConntrackWait is how long its sends waited for entries to expire.
+	ConntrackFree int           `json:"conntrack_free"`
+	ConntrackWait time.Duration `json:"conntrack_wait_ns"`
+	SRTT          time.Duration `json:"srtt_ns"`    // smoothed RTT; 0 when nothing was measured
+	Timeout       time.Duration `json:"timeout_ns"` // the final wait for an answer
 	// TargetRateLimited is how many ICMP errors the target's kernel held
 	// back during the run (Icmp OutRateLimitGlobal + OutRateLimitHost +
 	// Icmp6OutRateLimitHost); -1 when they could not be read (the target's
@@ -31,6 +36,10 @@ type Stats struct {
 	SlowProbes int `json:"slow_probes"`
 	// RateLimited are the ranges whose answers were rate-limited.
 	RateLimited []LimitedRange `json:"rate_limited,omitempty"`
+	// Cleared are the ranges whose silent ports between answers looked
+	// rate-limited, and the paced re-probing showed were not: every
+	// suspect stayed silent while answered ports after it answered.
+	Cleared []LimitedRange `json:"cleared,omitempty"`
 }
 
 // LimitedRange is a port range whose answers a limit held back: the span

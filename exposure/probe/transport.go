@@ -1,6 +1,9 @@
 package probe
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // transport sends one protocol's probes and hands back the answers; the
 // engine decides what to send when.
@@ -31,6 +34,28 @@ type multiSender interface {
 	// sendMany sends probes to ports in order: how many went, and the
 	// local error that stopped the rest.
 	sendMany(ports []uint16) (int, error)
+}
+
+// holder is a transport whose own sockets hold ports it probes: a UDP
+// socket of a host probing itself from the target address receives the
+// datagram sent to its own port, so that port would read open.
+type holder interface {
+	held() []uint16
+}
+
+// heldPorts are the ports of want that t's sockets hold.
+func heldPorts(t transport, want []uint16) []uint16 {
+	h, ok := t.(holder)
+	if !ok {
+		return nil
+	}
+	var out []uint16
+	for _, p := range h.held() {
+		if slices.Contains(want, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // sendAll sends probes to ports in order, in one call where the transport

@@ -19,6 +19,7 @@ type udpTransport struct {
 	env  *env
 	f    *os.File
 	fd   int
+	port uint16 // the socket's own
 	out  chan answer
 	done chan struct{}
 	ovfl atomic.Uint32
@@ -35,7 +36,13 @@ func newUDPTransport(e *env) (*udpTransport, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("set up udp socket: %w", err)
 	}
-	t := &udpTransport{env: e, fd: fd, f: os.NewFile(uintptr(fd), "probe-udp"),
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("set up udp socket: %w", err)
+	}
+	_, port := addrPort(sa)
+	t := &udpTransport{env: e, fd: fd, port: port, f: os.NewFile(uintptr(fd), "probe-udp"),
 		out: make(chan answer, answerQueue), done: make(chan struct{})}
 	t.wg.Go(t.read)
 	return t, nil
@@ -119,6 +126,15 @@ func (t *udpTransport) readData(fd int, buf, oob []byte) bool {
 		emit(t.out, t.done, answer{reply: r, at: time.Now()})
 	}
 	return true
+}
+
+// held is the socket's own port when the prober probes itself from the
+// target address: the datagram sent there comes back to the socket.
+func (t *udpTransport) held() []uint16 {
+	if t.env.src != t.env.dst {
+		return nil
+	}
+	return []uint16{t.port}
 }
 
 func (t *udpTransport) expire(uint16) {}
