@@ -59,7 +59,7 @@ func (e *env) runJob(ctx context.Context, rep *Report, j Job) error {
 	if eng.noNeighbor {
 		return fmt.Errorf("%w: %s from %s", ErrNoNeighbor, e.dst, e.src)
 	}
-	if held := heldPorts(t, j.Ports); len(held) > 0 && ctx.Err() == nil {
+	if held := heldPorts(t, j.Ports); len(held) > 0 { // also when interrupted: the old answer is our own
 		if err := e.reprobeHeld(ctx, j, mode, held, closeT, res, &stats); err != nil {
 			return err
 		}
