@@ -14,7 +14,7 @@ import (
 // connections through. A run takes at most half the entries free at its
 // start; past that its sends wait for entries to expire.
 type ctBudget struct {
-	read     func() (count, limit int, ok bool) // nil: no conntrack in sight
+	read     func() (count, limit int, ok bool) // nil: no conntrack in sight, or no budget
 	free0    int                                // free at the start; -1 when read is nil
 	ceiling  int
 	count    int // the table's at the last read, plus the sends since

@@ -28,10 +28,10 @@ func readLimits(ns Netns) limits {
 }
 
 // conntrackReader reads the prober's conntrack entries and their limit
-// (the count is the namespace's, the limit the host's); nil when the
-// namespace has no conntrack.
+// (the count is the namespace's, the limit the host's); not ok without
+// conntrack, which newCTBudget takes for no budget.
 func conntrackReader(ns Netns) func() (count, limit int, ok bool) {
-	read := func() (count, limit int, ok bool) {
+	return func() (count, limit int, ok bool) {
 		ns(func() error {
 			var ok1, ok2 bool
 			count, ok1 = readInt("/proc/sys/net/netfilter/nf_conntrack_count")
@@ -41,10 +41,6 @@ func conntrackReader(ns Netns) func() (count, limit int, ok bool) {
 		})
 		return count, limit, ok
 	}
-	if _, _, ok := read(); !ok {
-		return nil
-	}
-	return read
 }
 
 func readInt(path string) (int, bool) {

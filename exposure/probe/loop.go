@@ -125,8 +125,12 @@ func (e *engine) sendBurst(now time.Time) {
 // whose sends waited in vain for room gives up on the ports it has not
 // settled: they are unknown (local-error).
 func (e *engine) ctRoom(now time.Time) int {
+	if !e.canSend() {
+		e.ct.track(now, false) // nothing waits: no need to read the table
+		return 0
+	}
 	room := e.ct.room(now)
-	e.ct.track(now, room == 0 && e.canSend())
+	e.ct.track(now, room == 0)
 	if err := e.ct.stuck(now); err != nil {
 		e.abortErr = err
 		return 0

@@ -168,7 +168,6 @@ func (e *engine) sendPaced(b *burst, src int) {
 			b.failed[j] = true
 			continue
 		}
-		e.ct.spend(1) // paced bursts are small: they count, but never wait
 		e.stats.SlowProbes++
 		if b.isCanary(j) {
 			e.st[i].canaryOut++
